@@ -1,0 +1,24 @@
+# syntax=docker/dockerfile:1
+# Multi-stage: build wheels (durable-rules compiles C) in a builder, run as non-root.
+FROM python:3.11.11-slim-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends gcc g++ make \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY platform ./platform
+RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+
+FROM python:3.11.11-slim-bookworm
+RUN useradd --create-home --uid 10001 mcu
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+WORKDIR /app
+COPY --chown=mcu:mcu tenants ./tenants
+COPY --chown=mcu:mcu rules ./rules
+COPY platform/mcu/gunicorn_conf.py ./gunicorn_conf.py
+ENV MCU_TENANTS_DIR=/app/tenants MCU_RULES_DIR=/app/rules MCU_INSTANCE_DIR=/app/instance \
+    MCU_BIND=0.0.0.0:8000 PYTHONUNBUFFERED=1
+USER mcu
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz').status != 200)"
+CMD ["sh", "-c", "mcu db upgrade && mcu tenants load && exec gunicorn --config gunicorn_conf.py mcu.wsgi:app"]

@@ -1,0 +1,1 @@
+"""Analytics: KPI values, heat map, ratings."""

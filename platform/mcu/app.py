@@ -1,0 +1,25 @@
+"""The application factory. Nothing is built at import time; each subsystem has `init_app`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from mcu import cli, db, web
+from mcu.config import load_config
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_mapping(load_config(test_config))
+    logging.basicConfig(
+        level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # Alembic announces every plugin at INFO; only its warnings are worth a district admin's eye.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    db.init_app(app)
+    web.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,1 @@
+"""Audit log of changes and of views of personal data."""

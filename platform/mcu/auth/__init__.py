@@ -1,0 +1,1 @@
+"""Users, role assignments and (later) login and permissions."""

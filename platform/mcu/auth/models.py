@@ -1,0 +1,47 @@
+"""Users and their role assignments in districts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from mcu.ids import uuid7
+from mcu.sqltypes import TenantOwned, ts_field, utcnow
+
+
+class User(SQLModel, table=True):
+    """A person who logs in. Users are platform-wide (a regional analyst spans districts);
+    what they may do in a district comes from their role assignments there."""
+
+    __tablename__ = "app_user"
+
+    id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
+    login: str = Field(max_length=120, unique=True, index=True)
+    full_name: str = Field(max_length=300)
+    email: str | None = Field(default=None, max_length=300)
+    password_hash: str | None = Field(default=None, max_length=300)
+    is_active: bool = True
+    is_platform_admin: bool = False
+    # Regional analysts read every district of a region.
+    analyst_region: str | None = Field(default=None, max_length=48)
+    created_at: datetime = ts_field(default_factory=utcnow)
+
+
+class RoleAssignment(TenantOwned, table=True):
+    """A user holds a role (and optionally a roster position) of a district's configuration."""
+
+    __tablename__ = "role_assignment"
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "user_id", "role_id", "position_id"),
+        sa.Index("ix_role_assignment_tenant_user", "tenant_id", "user_id"),
+    )
+
+    user_id: uuid.UUID = Field(foreign_key="app_user.id")
+    role_kind: str = Field(max_length=48)
+    role_id: str = Field(max_length=64)
+    position_id: str | None = Field(default=None, max_length=64)
+    active: bool = True
+    created_at: datetime = ts_field(default_factory=utcnow)

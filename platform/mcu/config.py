@@ -1,0 +1,88 @@
+"""Configuration: one DEFAULTS dict, layered file ← environment ← test override.
+
+Unknown keys are rejected at every layer, so a typo in a deployment fails at start-up instead of
+being silently ignored.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+DEFAULTS: dict[str, Any] = {
+    # SQLite file in the instance folder by default: zero set-up. Production: PostgreSQL.
+    "DATABASE_URL": None,
+    "TENANTS_DIR": str(REPO_ROOT / "tenants"),
+    "RULES_DIR": str(REPO_ROOT / "rules"),
+    "DECREES_DIR": str(REPO_ROOT.parent / "shared" / "decrees"),
+    "INSTANCE_DIR": str(REPO_ROOT / "instance"),
+    "SECRET_KEY": None,
+    "TESTING": False,
+    # Seconds a web worker trusts its cached tenant configs before re-checking the database.
+    "CONFIG_REFRESH_SECONDS": 5,
+    "LOG_LEVEL": "INFO",
+}
+
+ENV_PREFIX = "MCU_"
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _check_keys(layer: dict[str, Any], where: str) -> None:
+    unknown = sorted(set(layer) - set(DEFAULTS))
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}")
+
+
+def _from_env() -> dict[str, Any]:
+    layer: dict[str, Any] = {}
+    # DATABASE_URL is the conventional name; MCU_DATABASE_URL wins when both are set.
+    if os.environ.get("DATABASE_URL"):
+        layer["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    for name, value in os.environ.items():
+        if name.startswith(ENV_PREFIX):
+            key = name[len(ENV_PREFIX) :]
+            if key in DEFAULTS:
+                layer[key] = value
+            elif key not in {"CONFIG_FILE", "TEST_PG_URL", "TEST_DB"}:
+                raise ConfigError(f"environment: unknown setting {name}")
+    return layer
+
+
+def load_config(test_config: dict[str, Any] | None = None) -> dict[str, Any]:
+    config = dict(DEFAULTS)
+    config_file = os.environ.get("MCU_CONFIG_FILE")
+    if config_file:
+        with open(config_file, "rb") as fh:
+            layer = {k.upper(): v for k, v in tomllib.load(fh).items()}
+        _check_keys(layer, config_file)
+        config.update(layer)
+    if not (test_config or {}).get("TESTING"):
+        config.update(_from_env())
+    if test_config:
+        _check_keys(test_config, "test_config")
+        config.update(test_config)
+    instance = Path(config["INSTANCE_DIR"])
+    if not config["DATABASE_URL"]:
+        config["DATABASE_URL"] = f"sqlite:///{instance / 'mcu.sqlite3'}"
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = _instance_secret(instance)
+    config["CONFIG_REFRESH_SECONDS"] = float(config["CONFIG_REFRESH_SECONDS"])
+    return config
+
+
+def _instance_secret(instance: Path) -> str:
+    """A per-installation secret kept in the instance folder, never a default in code."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,1 @@
+"""Deadlines: the Russian working calendar and due dates computed from deadline profiles."""

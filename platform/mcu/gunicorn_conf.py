@@ -1,0 +1,16 @@
+"""gunicorn settings for `make run`; production overrides them with GUNICORN_CMD_ARGS or its own
+file. The app is not preloaded: each worker builds its own engine (and, later, its own rules
+host) after the fork."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("MCU_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("MCU_WEB_WORKERS", min(4, multiprocessing.cpu_count() * 2)))
+threads = int(os.environ.get("MCU_WEB_THREADS", 4))
+timeout = 60
+graceful_timeout = 30
+max_requests = 5000
+max_requests_jitter = 500
+preload_app = False
+accesslog = "-"

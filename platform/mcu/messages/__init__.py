@@ -1,0 +1,1 @@
+"""Messages: обращения and сообщения from every channel, their lifecycle and event log."""

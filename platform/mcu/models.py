@@ -1,0 +1,32 @@
+"""Imports every area's tables so that SQLModel.metadata (migrations, tests) sees them all.
+
+Each area owns its tables in its own models.py; this module only gathers them.
+"""
+
+from mcu.analytics.models import KpiValue
+from mcu.audit.models import AuditRecord
+from mcu.auth.models import RoleAssignment, User
+from mcu.emergencies.models import Emergency
+from mcu.messages.models import Assignment, Citizen, Deadline, Event, Message
+from mcu.participation.models import ParticipationEvent
+from mcu.roadmaps.models import Roadmap, RoadmapMeasure
+from mcu.tenancy.models import Tenant, TenantConfigVersion, TenantCounter
+
+__all__ = [
+    "Assignment",
+    "AuditRecord",
+    "Citizen",
+    "Deadline",
+    "Emergency",
+    "Event",
+    "KpiValue",
+    "Message",
+    "ParticipationEvent",
+    "Roadmap",
+    "RoadmapMeasure",
+    "RoleAssignment",
+    "Tenant",
+    "TenantConfigVersion",
+    "TenantCounter",
+    "User",
+]

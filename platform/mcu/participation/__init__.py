@@ -1,0 +1,1 @@
+"""Public participation: polls, votes, discussions, hearings."""

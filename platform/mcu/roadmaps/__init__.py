@@ -1,0 +1,1 @@
+"""Roadmaps (дорожные карты) and their measures."""

@@ -1,0 +1,1 @@
+"""Tenancy: loading district YAML, JSON Schema validation, region merge, TenantConfig."""

@@ -1,0 +1,73 @@
+"""TenantConfig: a district's effective configuration as the running platform reads it.
+
+Built from the current TenantConfigVersion row (never from the YAML files directly), so the
+platform keeps serving its last good configuration whatever is on disk.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class TenantConfig:
+    tenant_id: int
+    slug: str
+    version_id: uuid.UUID
+    version_hash: str
+    data: dict[str, Any]
+    provenance: dict[str, Any]
+
+    @property
+    def region(self) -> str:
+        return self.data["region"]
+
+    @property
+    def name(self) -> str:
+        return self.data["name"]["short"]
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.data["timezone"])
+
+    def _by_id(self, section: str) -> dict[str, dict[str, Any]]:
+        return {item["id"]: item for item in self.data.get(section) or []}
+
+    @cached_property
+    def blocks(self) -> dict[str, dict[str, Any]]:
+        return self._by_id("blocks")
+
+    @cached_property
+    def roles(self) -> dict[str, dict[str, Any]]:
+        return self._by_id("roles")
+
+    @cached_property
+    def roster(self) -> dict[str, dict[str, Any]]:
+        return self._by_id("roster")
+
+    @cached_property
+    def channels(self) -> dict[str, dict[str, Any]]:
+        return self._by_id("channels")
+
+    @cached_property
+    def settlements(self) -> dict[str, dict[str, Any]]:
+        return self._by_id("settlements")
+
+    @cached_property
+    def acts(self) -> dict[str, dict[str, Any]]:
+        return self._by_id("acts")
+
+    def blocks_for_topic(self, topic: str) -> list[dict[str, Any]]:
+        return [b for b in self.blocks.values() if b.get("topic") == topic]
+
+    def positions_with_role_kind(self, kind: str) -> list[dict[str, Any]]:
+        role_ids = {r["id"] for r in self.roles.values() if r.get("kind") == kind}
+        return [p for p in self.roster.values() if role_ids & set(p.get("roles", []))]
+
+    def origin(self, section: str) -> dict[str, Any] | None:
+        """Where a top-level section of the effective config came from (district or region)."""
+        return self.provenance.get(section)

@@ -1,0 +1,58 @@
+"""Reads for tenancy. Every tenant-scoped read in the platform starts from `tenant_by_slug`."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import OrderedDict
+
+from sqlmodel import Session, select
+
+from mcu.tenancy.config import TenantConfig
+from mcu.tenancy.models import Tenant, TenantConfigVersion
+
+_CACHE_SIZE = 256
+_cache: OrderedDict[uuid.UUID, TenantConfig] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def tenant_by_slug(session: Session, slug: str) -> Tenant | None:
+    return session.exec(select(Tenant).where(Tenant.slug == slug, Tenant.active)).first()
+
+
+def list_tenants(session: Session) -> list[Tenant]:
+    return list(session.exec(select(Tenant).order_by(Tenant.region, Tenant.slug)))
+
+
+def current_version(session: Session, tenant: Tenant) -> TenantConfigVersion | None:
+    if tenant.current_version_id is None:
+        return None
+    return session.get(TenantConfigVersion, (tenant.id, tenant.current_version_id))
+
+
+def current_config(session: Session, tenant: Tenant) -> TenantConfig | None:
+    """The tenant's current configuration; versions are immutable, so cache by version id."""
+    version_id = tenant.current_version_id
+    if version_id is None:
+        return None
+    with _cache_lock:
+        cached = _cache.get(version_id)
+        if cached is not None:
+            _cache.move_to_end(version_id)
+            return cached
+    version = current_version(session, tenant)
+    if version is None:
+        return None
+    config = TenantConfig(
+        tenant_id=tenant.id,
+        slug=tenant.slug,
+        version_id=version.id,
+        version_hash=version.content_hash,
+        data=version.effective,
+        provenance=version.provenance,
+    )
+    with _cache_lock:
+        _cache[version_id] = config
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return config

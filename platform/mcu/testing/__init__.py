@@ -1,0 +1,1 @@
+"""Helpers for the test suite and `make test` (not imported by the running platform)."""

@@ -1,0 +1,39 @@
+"""HTTP wiring: blueprints, the per-request tenant, error pages and health checks."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, request
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
+
+from mcu.db import get_session
+
+JSON_PREFIXES = ("/api/",)
+
+
+def init_app(app: Flask) -> None:
+    from mcu.tenancy import blueprint as tenancy
+
+    for bp in (tenancy.home, tenancy.pages, tenancy.api_index, tenancy.api):
+        app.register_blueprint(bp)
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="ok")
+
+    @app.get("/readyz")
+    def readyz():
+        session = get_session()
+        session.exec(text("select 1"))
+        count = session.exec(text("select count(*) from tenant where current_version_id is not null")).one()[
+            0
+        ]
+        if not count:
+            return jsonify(status="not ready", reason="no tenant configuration loaded"), 503
+        return jsonify(status="ready", tenants=count)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if request.path.startswith(JSON_PREFIXES):
+            return jsonify(error=exc.name, status=exc.code, detail=exc.description), exc.code
+        return exc
