@@ -46,7 +46,8 @@ def database_url(tmp_path_factory):
 def _pg_migrated(database_url):
     """On PostgreSQL, migrate once per session; tests then start from emptied tables."""
     if database_url is None:
-        return None
+        yield None
+        return
     app = create_app(
         {
             "TESTING": True,
@@ -58,7 +59,8 @@ def _pg_migrated(database_url):
         from mcu.migrate import upgrade
 
         upgrade("head")
-    return database_url
+    yield database_url
+    app.extensions["mcu.engine"].dispose()
 
 
 def _truncate_all(url: str) -> None:

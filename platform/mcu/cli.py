@@ -225,7 +225,7 @@ def tenants_new(slug: str, region: str, full_name: str | None) -> None:
 )
 @click.option("--months", default=24, show_default=True, help="Глубина истории, месяцев")
 @click.option(
-    "--per-day", default=12.0, show_default=True, help="Среднее число сообщений в день на 10 000 жителей"
+    "--per-day", default=8.0, show_default=True, help="Среднее число сообщений в день на 10 000 жителей"
 )
 def demo_seed(slugs: tuple[str, ...], seed: int, until: str | None, months: int, per_day: float) -> None:
     """Создать детерминированную демо-историю сообщений (однократно для каждого района)."""

@@ -31,6 +31,9 @@ def make_engine(url: str) -> Engine:
 
 
 def init_app(app: Flask) -> None:
+    # Every area's tables must be known before the first query: foreign keys cross areas.
+    import mcu.models  # noqa: F401
+
     url = app.config["DATABASE_URL"]
     if url.startswith("sqlite:///"):
         from pathlib import Path

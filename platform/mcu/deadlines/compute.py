@@ -62,6 +62,14 @@ def compute_due(
                 else calendar.next_working_day(day)
             )
             note = f"; {day:%d.%m.%Y} — выходной, срок {DAY_OFF_WORDS[rule]} {moved:%d.%m.%Y}"
+            if moved <= local.date():
+                # Long holidays (the New Year ones) can push "the preceding working day" back to
+                # or before the start itself; a deadline cannot end before it begins.
+                moved = calendar.next_working_day(day)
+                note = (
+                    f"; {day:%d.%m.%Y} — выходной, а предшествующий рабочий день не позже начала срока:"
+                    f" срок {DAY_OFF_WORDS['following_working_day']} {moved:%d.%m.%Y}"
+                )
             day = moved
         at = _end_of_day(day, tz)
     elif unit == "working_days":

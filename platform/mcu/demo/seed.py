@@ -114,6 +114,11 @@ class TenantHistory:
             t: sorted(b["id"] for b in config.blocks.values() if b["topic"] == t) for t in self.topics
         }
         self.settlements = sorted(config.settlements) or [None]
+        self.unplaced = {
+            t: [e for e in corpus[t]["templates"] if "{settlement}" not in e["text"]]
+            or corpus[t]["templates"]
+            for t in self.topics
+        }
         self.spikes = self._spikes()
 
     def _spikes(self) -> list[Spike]:
@@ -176,8 +181,10 @@ class TenantHistory:
                 seq += 1
                 topic = self.rng.choices(self.topics, topic_w)[0]
                 channel = self.rng.choices(chans, chan_w)[0]
-                entry = self.rng.choice(corpus[topic]["templates"])
                 settlement = self.rng.choice(self.settlements)
+                # A district without settlements gets no template that names one.
+                templates = corpus[topic]["templates"] if settlement else self.unplaced[topic]
+                entry = self.rng.choice(templates)
                 text, address = self._fill(entry["text"], settlement)
                 hour = self.rng.choices(range(24), HOUR_WEIGHTS)[0]
                 received = datetime.combine(day, time(hour, self.rng.randrange(60)), self.c.tz).astimezone(

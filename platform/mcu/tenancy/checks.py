@@ -279,6 +279,10 @@ def _walk_sources(node: Any, path: list[Any]) -> Iterator[tuple[list[Any], dict[
                 for i, item in enumerate(value):
                     if isinstance(item, dict):
                         yield [*path, key, i], item
+            elif key == "sources" and isinstance(value, dict):  # settings.sources: {setting: source}
+                for name, item in value.items():
+                    if isinstance(item, dict):
+                        yield [*path, key, name], item
             else:
                 yield from _walk_sources(value, [*path, key])
     elif isinstance(node, list):
