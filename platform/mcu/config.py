@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 ENV_PREFIX = "MCU_"
+# MCU_* variables read by other parts than the app config (gunicorn settings, the test suite).
+NOT_APP_SETTINGS = {"CONFIG_FILE", "TEST_PG_URL", "TEST_DB", "BIND", "WEB_WORKERS", "WEB_THREADS"}
 
 
 class ConfigError(ValueError):
@@ -51,7 +53,7 @@ def _from_env() -> dict[str, Any]:
             key = name[len(ENV_PREFIX) :]
             if key in DEFAULTS:
                 layer[key] = value
-            elif key not in {"CONFIG_FILE", "TEST_PG_URL", "TEST_DB"}:
+            elif key not in NOT_APP_SETTINGS:
                 raise ConfigError(f"environment: unknown setting {name}")
     return layer
 

@@ -16,6 +16,13 @@ from mcu.tenancy.yamlsrc import LocDict, Problem, locate
 LIST_SECTIONS = ("settlements", "roles", "roster", "blocks", "channels", "reports", "notes")
 REQUIRED_EFFECTIVE = ("timezone", "roles", "roster", "blocks", "channels")
 HEAD_KINDS = {"block_head", "block_responsible"}
+# What an action of a district rule may name, and how to say it does not exist.
+ACTION_REFERENCES = {
+    "role": "роль «{}» не определена в разделе roles",
+    "role_kind": "в районе нет роли вида «{}»",
+    "block": "отраслевой блок «{}» не определён",
+    "report": "отчёт «{}» не определён в разделе reports",
+}
 
 
 class _Checker:
@@ -187,27 +194,14 @@ class _Checker:
                     )
         for i, rule in enumerate(esc.get("rules") or []):
             here = ["escalation", "rules", i]
+            known = {"role": roles, "role_kind": kinds, "block": blocks, "report": reports}
             for j, action in enumerate(rule.get("then", [])):
-                if "role" in action and action["role"] not in roles:
-                    self.add(
-                        [*here, "then", j, "role"],
-                        f"правило «{rule['id']}»: роль «{action['role']}» не определена в разделе roles",
-                    )
-                if "role_kind" in action and action["role_kind"] not in kinds:
-                    self.add(
-                        [*here, "then", j, "role_kind"],
-                        f"правило «{rule['id']}»: в районе нет роли вида «{action['role_kind']}»",
-                    )
-                if "block" in action and action["block"] not in blocks:
-                    self.add(
-                        [*here, "then", j, "block"],
-                        f"правило «{rule['id']}»: отраслевой блок «{action['block']}» не определён",
-                    )
-                if "report" in action and action["report"] not in reports:
-                    self.add(
-                        [*here, "then", j, "report"],
-                        f"правило «{rule['id']}»: отчёт «{action['report']}» не определён в разделе reports",
-                    )
+                for field, message in ACTION_REFERENCES.items():
+                    if field in action and action[field] not in known[field]:
+                        self.add(
+                            [*here, "then", j, field],
+                            f"правило «{rule['id']}»: {message.format(action[field])}",
+                        )
             cond = (rule.get("when") or {}).get("block")
             values = cond.get("in", [cond.get("eq")]) if isinstance(cond, dict) else [cond]
             for value in values:
