@@ -249,8 +249,59 @@ def demo_seed(slugs: tuple[str, ...], seed: int, until: str | None, months: int,
         click.echo(f"{slug}: {'уже есть демо-данные' if count == 0 else f'создано сообщений: {count}'}")
 
 
+# ---------------------------------------------------------------- tokens
+tokens_cli = AppGroup("tokens", help="API-токены машинных каналов района.")
+
+
+def _tenant_or_exit(session, slug: str):
+    from mcu.tenancy.queries import tenant_by_slug
+
+    tenant = tenant_by_slug(session, slug)
+    if tenant is None:
+        click.echo(f"Район «{slug}» не загружен (mcu tenants list).", err=True)
+        sys.exit(1)
+    return tenant
+
+
+@tokens_cli.command("create")
+@click.option("--tenant", "slug", required=True)
+@click.option("--name", default="api", show_default=True, help="Кто пользуется токеном (система, приложение)")
+@click.option("--channel", default=None, help="Канал по умолчанию для сообщений с этим токеном")
+def tokens_create(slug: str, name: str, channel: str | None) -> None:
+    """Выпустить токен; он показывается один раз."""
+    from mcu.auth.tokens import create_token
+    from mcu.db import session_scope
+    from mcu.tenancy.queries import current_config
+
+    with session_scope() as session:
+        tenant = _tenant_or_exit(session, slug)
+        config = current_config(session, tenant)
+        if channel is not None and (config is None or channel not in config.channels):
+            click.echo(f"Канал «{channel}» не настроен в районе {slug}.", err=True)
+            sys.exit(1)
+        token, plain = create_token(session=session, tenant_id=tenant.id, name=name, channel_id=channel, actor=_actor())
+    click.echo(plain)
+    click.echo(f"Токен «{name}» для района {slug} (префикс {token.prefix}). Сохраните его: повторно он не показывается.", err=True)
+
+
+@tokens_cli.command("revoke")
+@click.option("--tenant", "slug", required=True)
+@click.argument("prefix")
+def tokens_revoke(slug: str, prefix: str) -> None:
+    """Отозвать токен по его префиксу."""
+    from mcu.auth.tokens import revoke_token
+    from mcu.db import session_scope
+
+    with session_scope() as session:
+        tenant = _tenant_or_exit(session, slug)
+        count = revoke_token(session=session, tenant_id=tenant.id, prefix=prefix, actor=_actor())
+    click.echo(f"Отозвано токенов: {count}")
+
+
 def init_app(app: Flask) -> None:
-    for group in (db_cli, tenants_cli, demo_cli):
+    from mcu.messages.imports_cli import import_command
+
+    for group in (db_cli, tenants_cli, demo_cli, tokens_cli, import_command):
         app.cli.add_command(group)
 
 

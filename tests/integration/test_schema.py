@@ -3,15 +3,21 @@ table keys and indexes on tenant_id first (ready to be distributed by tenant).""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
+import mcu
 from mcu.db import engine
 from mcu.migrate import current_revision, downgrade, upgrade
 
 TENANT_ROOT_TABLES = {"tenant", "app_user"}
+HEAD = sorted(
+    p.stem.split("_")[0] for p in (Path(mcu.__file__).parent / "migrations" / "versions").glob("0*.py")
+)[-1]
 
 
 def test_migrations_match_the_models(app):
@@ -24,13 +30,13 @@ def test_migrations_match_the_models(app):
 
 def test_migrations_down_to_base_and_up_again(app):
     with app.app_context():
-        assert current_revision() == "0001"
+        assert current_revision() == HEAD
         downgrade("base")
         assert current_revision() is None
         tables = set(sa.inspect(engine()).get_table_names()) - {"alembic_version"}
         assert tables == set()
         upgrade("head")
-        assert current_revision() == "0001"
+        assert current_revision() == HEAD
 
 
 def test_every_tenant_owned_table_leads_with_tenant_id():

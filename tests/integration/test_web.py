@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 
@@ -52,21 +53,66 @@ def test_health_and_readiness(app, runner):
 
 def _tenant_routes(app):
     for rule in app.url_map.iter_rules():
-        if "tenant" in rule.arguments and "GET" in rule.methods:
+        if "tenant" in rule.arguments:
             yield rule
+
+
+def _fill(rule, tenant: str, message_id: str | None = None) -> str:
+    """The rule's URL with every argument filled: the tenant, a message id, or a placeholder."""
+    path = rule.rule
+    for name, converter in rule._converters.items():
+        if name == "tenant":
+            value = tenant
+        elif type(converter).__name__ == "UUIDConverter":
+            value = message_id or str(uuid.uuid4())
+        else:
+            value = "x"
+        path = re.sub(rf"<(?:[^:>]+:)?{name}>", value, path)
+    return path
+
+
+def _methods(rule):
+    return sorted(rule.methods - {"HEAD", "OPTIONS"})
 
 
 def test_every_tenant_route_is_404_for_an_unknown_tenant(loaded_app):
     client = loaded_app.test_client()
     routes = list(_tenant_routes(loaded_app))
-    assert routes, "no tenant-scoped routes found"
+    assert len(routes) >= 8, "tenant-scoped routes not found"
     for rule in routes:
-        path = re.sub(r"<(?:[^:>]+:)?tenant>", "atlantis", rule.rule)
-        assert "<" not in path, f"route {rule.rule} has other arguments: extend this walk"
-        response = client.get(path)
-        assert response.status_code == 404, path
-        if path.startswith("/api/"):
-            assert response.get_json()["status"] == 404
+        path = _fill(rule, "atlantis")
+        for method in _methods(rule):
+            response = client.open(path, method=method, json={})
+            assert response.status_code == 404, (method, path, response.status_code)
+
+
+def test_every_message_route_is_404_for_another_tenants_message(loaded_app):
+    """Walk every route that takes a message id as a user (token) of another tenant."""
+    runner, client = loaded_app.test_cli_runner(), loaded_app.test_client()
+
+    def token(slug):
+        return {
+            "Authorization": "Bearer "
+            + runner.invoke(args=["tokens", "create", "--tenant", slug]).stdout.split()[0]
+        }
+
+    owner, intruder = token("kondinsky"), token("sovetsky")
+    message = client.post(
+        "/api/v1/kondinsky/messages", headers=owner, json={"channel": "pos", "text": "Яма на дороге"}
+    )
+    message_id = message.get_json()["id"]
+    walked = 0
+    for rule in _tenant_routes(loaded_app):
+        if not any(type(c).__name__ == "UUIDConverter" for c in rule._converters.values()):
+            continue
+        path = _fill(rule, "sovetsky", message_id)
+        for method in _methods(rule):
+            response = client.open(
+                path, method=method, headers=intruder, json={"action": "start", "score": 5}
+            )
+            assert response.status_code == 404, (method, path, response.status_code)
+            walked += 1
+    assert walked >= 3  # GET message, POST actions, POST rating (and any route added later)
 
 
 @pytest.mark.parametrize("payload", ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>'])

@@ -45,3 +45,25 @@ class RoleAssignment(TenantOwned, table=True):
     position_id: str | None = Field(default=None, max_length=64)
     active: bool = True
     created_at: datetime = ts_field(default_factory=utcnow)
+
+
+class ApiToken(TenantOwned, table=True):
+    """A machine channel's credential for one district (API, import, Open311 `api_key`).
+
+    Only a hash is stored; the token is shown once, when created.
+    """
+
+    __tablename__ = "api_token"
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "token_hash"),
+        sa.Index("ix_api_token_tenant_prefix", "tenant_id", "prefix"),
+    )
+
+    name: str = Field(max_length=120)
+    prefix: str = Field(max_length=12)
+    token_hash: str = Field(max_length=64)
+    # Channel the token submits to by default (e.g. an Open311 app posts to `open311`).
+    channel_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = ts_field(default_factory=utcnow)
+    revoked_at: datetime | None = ts_field(nullable=True)
+    last_used_at: datetime | None = ts_field(nullable=True)

@@ -22,11 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import yaml
-from flask import current_app
 from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
@@ -34,7 +32,6 @@ from mcu.deadlines.compute import answer_timer, compute_due
 from mcu.ids import uuid7
 from mcu.messages.models import Assignment, Citizen, Event, Message
 from mcu.tenancy.config import TenantConfig
-from mcu.tenancy.library import load_library
 from mcu.tenancy.models import TenantCounter
 from mcu.tenancy.queries import current_config, list_tenants
 
@@ -98,7 +95,6 @@ class TenantHistory:
         until: date,
         months: int,
         per_day: float,
-        profiles: dict[str, dict[str, Any]],
     ) -> None:
         self.c = config
         self.rng = random.Random(f"{seed}:{config.slug}")
@@ -106,7 +102,7 @@ class TenantHistory:
         self.start = _months_back(until, months)
         pop = (config.data.get("population") or {}).get("value", 20000)
         self.mean = per_day * pop / 10_000
-        self.profiles = profiles
+        self.profiles = config.resolved["deadline_profiles"]
         self.settings = config.data.get("settings") or {}
         corpus = texts()["topics"]
         self.topics = sorted({b["topic"] for b in config.blocks.values() if b["topic"] in corpus})
@@ -326,8 +322,6 @@ def seed_tenants(
     per_day: float,
     progress: Callable[[str], None] = lambda _m: None,
 ) -> dict[str, int]:
-    library, _ = load_library(Path(current_app.config["RULES_DIR"]))
-    profiles = {k: dict(v) for k, v in library.deadline_profiles.items()}
     report: dict[str, int] = {}
     tenants = [t for t in list_tenants(session) if slugs is None or t.slug in slugs]
     missing = set(slugs or []) - {t.slug for t in tenants}
@@ -347,7 +341,7 @@ def seed_tenants(
             continue
         progress(f"{tenant.slug}: генерация истории с {_months_back(until, months)} по {until}…")
         messages, citizens, assignments, events = TenantHistory(
-            config, seed=seed, until=until, months=months, per_day=per_day, profiles=profiles
+            config, seed=seed, until=until, months=months, per_day=per_day
         ).generate()
         _insert(session, Citizen, citizens)
         _insert(session, Message, messages)

@@ -31,6 +31,20 @@ def config_page():
     return render_template("tenancy/config.html", tenant=g.tenant, config=g.config)
 
 
+@api_index.get("/openapi.json")
+def openapi_json():
+    from mcu.messages.openapi import document
+
+    return jsonify(document())
+
+
+@api_index.get("/docs")
+def api_docs():
+    from mcu.messages.openapi import document
+
+    return render_template("tenancy/api_docs.html", doc=document())
+
+
 @api_index.get("/tenants")
 def api_tenants():
     session = get_session()

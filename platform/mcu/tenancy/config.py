@@ -21,6 +21,7 @@ class TenantConfig:
     version_hash: str
     data: dict[str, Any]
     provenance: dict[str, Any]
+    resolved: dict[str, Any]
 
     @property
     def region(self) -> str:
@@ -60,6 +61,13 @@ class TenantConfig:
     @cached_property
     def acts(self) -> dict[str, dict[str, Any]]:
         return self._by_id("acts")
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return self.data.get("settings") or {}
+
+    def deadline_profile(self, profile_id: str) -> dict[str, Any]:
+        return self.resolved["deadline_profiles"][profile_id]
 
     def blocks_for_topic(self, topic: str) -> list[dict[str, Any]]:
         return [b for b in self.blocks.values() if b.get("topic") == topic]

@@ -34,9 +34,12 @@ class TenantSource:
     def plain(self) -> dict[str, Any]:
         return to_plain(self.effective)
 
+    resolved: dict[str, Any] = field(default_factory=dict)
+
     @property
     def content_hash(self) -> str:
-        canonical = json.dumps(self.plain, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        both = {"config": self.plain, "resolved": self.resolved}
+        canonical = json.dumps(both, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -50,6 +53,21 @@ class ReadResult:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+def resolve_library(effective: LocDict, library: Library) -> dict[str, Any]:
+    """The part of the shared library this district uses, as plain data."""
+    channels = effective.get("channels") or []
+    blocks = effective.get("blocks") or []
+    rule_sets = (effective.get("escalation") or {}).get("rule_sets") or []
+    pick = lambda table, ids: {i: to_plain(table[i]) for i in sorted(ids) if i in table}  # noqa: E731
+    return {
+        "deadline_profiles": pick(library.deadline_profiles, {c.get("deadline_profile") for c in channels}),
+        "topics": pick(library.topics, {b.get("topic") for b in blocks}),
+        "rule_sets": pick(library.rule_sets, {r.get("use") for r in rule_sets}),
+        "threat_to_life": to_plain(library.threat_to_life),
+        "acts": pick(library.acts, set(library.acts)),
+    }
 
 
 def display_path(path: Path) -> str:
@@ -170,6 +188,7 @@ def read_tenants(paths: list[Path] | None, *, tenants_dir: Path, rules_dir: Path
             files=[display_path(region_path), display_path(path)],
             effective=effective,
             provenance=provenance,
+            resolved=resolve_library(effective, library),
         )
     result.problems = sorted(set(result.problems))
     return result

@@ -41,6 +41,9 @@ class TenantConfigVersion(TenantOwned, table=True):
     effective: dict[str, Any] = json_field()
     # Where each section of the effective config came from: {"blocks": {"origin": "region", ...}}
     provenance: dict[str, Any] = json_field()
+    # The shared rules/ data this version uses (deadline profiles, topics, rule sets, threat
+    # lexicon), so a version is self-contained and a change to shared data is a new version.
+    resolved: dict[str, Any] = json_field()
 
 
 class TenantCounter(SQLModel, table=True):

@@ -75,6 +75,7 @@ def _load_one(src: TenantSource, *, session: Session, actor: str) -> LoadOutcome
             source_files=src.files,
             effective=plain,
             provenance=src.provenance,
+            resolved=src.resolved,
         )
         session.add(version)
     previous = tenant.current_version_id

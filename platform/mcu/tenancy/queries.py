@@ -50,6 +50,7 @@ def current_config(session: Session, tenant: Tenant) -> TenantConfig | None:
         version_hash=version.content_hash,
         data=version.effective,
         provenance=version.provenance,
+        resolved=version.resolved,
     )
     with _cache_lock:
         _cache[version_id] = config

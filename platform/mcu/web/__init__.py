@@ -12,10 +12,17 @@ JSON_PREFIXES = ("/api/",)
 
 
 def init_app(app: Flask) -> None:
+    from mcu.messages import blueprint as messages
+    from mcu.messages import imports_api, reception
+    from mcu.open311 import blueprint as open311
     from mcu.tenancy import blueprint as tenancy
 
-    for bp in (tenancy.home, tenancy.pages, tenancy.api_index, tenancy.api):
+    for bp in (tenancy.home, tenancy.pages, tenancy.api_index, tenancy.api, messages.api, imports_api.api,
+               reception.pages, open311.bp):
         app.register_blueprint(bp)
+    # Bulk imports are the largest bodies; single-message endpoints set their own, smaller limit.
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = 64 * 1024 * 1024
 
     @app.get("/healthz")
     def healthz():

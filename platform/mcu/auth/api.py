@@ -1,0 +1,41 @@
+"""Authenticating machine channels: a per-tenant token in `Authorization: Bearer …`,
+`X-Api-Key`, or (Open311 style) an `api_key` parameter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import g, jsonify, request
+
+from mcu.auth.tokens import verify_token
+from mcu.db import get_session
+
+
+def presented_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.headers.get("X-Api-Key") or request.values.get("api_key")
+
+
+def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The tenant (resolved from the URL before this runs) must own the presented token."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        token = verify_token(session=get_session(), tenant_id=g.tenant.id, plain=presented_token())
+        if token is None:
+            response = jsonify(
+                error="Unauthorized",
+                status=401,
+                detail="нужен действующий API-токен этого района (mcu tokens create --tenant …)",
+            )
+            response.status_code = 401
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response
+        g.api_token = token
+        return view(*args, **kwargs)
+
+    return wrapper

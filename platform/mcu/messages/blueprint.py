@@ -1,0 +1,221 @@
+"""JSON API for messages: intake, reads, lifecycle actions, the citizen's rating.
+
+Views parse, call one operation, commit, render. Errors are JSON: 422 with field-level messages,
+404 for anything of another tenant, 409 for an action the message's status does not allow,
+413 for an oversized body.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import abort, g, jsonify, request, url_for
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from mcu.auth.api import token_required
+from mcu.db import get_session
+from mcu.messages import operations as ops
+from mcu.messages.lifecycle import TransitionError
+from mcu.messages.queries import list_messages, message_by_id, message_public
+from mcu.messages.schemas import MessageIn, field_errors
+from mcu.web.tenant_scope import tenant_blueprint
+
+api = tenant_blueprint("messages_api", __name__, "/api/v1/<tenant>")
+
+MAX_MESSAGE_BODY = 1024 * 1024
+
+
+def unprocessable(fields: dict[str, list[str]]):
+    response = jsonify(error="Unprocessable Entity", status=422, detail="данные не приняты", fields=fields)
+    response.status_code = 422
+    return response
+
+
+def json_body() -> dict[str, Any]:
+    if request.content_length and request.content_length > MAX_MESSAGE_BODY:
+        abort(413, description=f"тело запроса больше {MAX_MESSAGE_BODY // 1024} КБ")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, description="ожидается JSON-объект в кодировке UTF-8 (Content-Type: application/json)")
+    return body
+
+
+def _message_or_404(message_id: uuid.UUID):
+    message = message_by_id(get_session(), g.tenant.id, message_id)
+    if message is None:
+        abort(404)
+    return message
+
+
+@api.post("/messages")
+@token_required
+def create_message():
+    body = json_body()
+    if "channel" not in body and g.api_token.channel_id:
+        body["channel"] = g.api_token.channel_id
+    try:
+        data = MessageIn.model_validate(body)
+        result = ops.receive_message(
+            session=get_session(), config=g.config, data=data, actor=f"token:{g.api_token.name}"
+        )
+    except ValidationError as exc:
+        return unprocessable(field_errors(exc))
+    except ops.IntakeError as exc:
+        return unprocessable({exc.field: [str(exc)]})
+    get_session().commit()
+    response = jsonify(message_public(get_session(), g.config, result.message))
+    response.status_code = 201 if result.created else 200
+    response.headers["Location"] = url_for(".get_message", message_id=result.message.id)
+    return response
+
+
+@api.get("/messages")
+@token_required
+def get_messages():
+    try:
+        limit = min(max(int(request.args.get("limit", 50)), 1), 500)
+        offset = max(int(request.args.get("offset", 0)), 0)
+    except ValueError:
+        return unprocessable({"limit": ["ожидается целое число"]})
+    rows = list_messages(
+        get_session(),
+        g.tenant.id,
+        status=request.args.get("status"),
+        block=request.args.get("block"),
+        limit=limit,
+        offset=offset,
+    )
+    return jsonify(
+        messages=[message_public(get_session(), g.config, m) for m in rows], limit=limit, offset=offset
+    )
+
+
+@api.get("/messages/<uuid:message_id>")
+@token_required
+def get_message(message_id: uuid.UUID):
+    return jsonify(message_public(get_session(), g.config, _message_or_404(message_id), with_events=True))
+
+
+class ActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    action: str = Field(
+        pattern="^(classify|assign|start|answer|answer_preliminary|close|resolve|extend|forward|mark_duplicate|register_long_term|reopen)$"
+    )
+    reason: str = Field(default="", max_length=2000)
+    block: str | None = None
+    position: str | None = None
+    text: str | None = Field(default=None, max_length=20_000)
+    days: int | None = None
+    to_body: str | None = Field(default=None, max_length=500)
+    original: uuid.UUID | None = None
+
+
+def _apply(action: ActionIn, message, actor: str) -> None:
+    session, config = get_session(), g.config
+    need = {
+        "classify": "block",
+        "assign": "position",
+        "answer": "text",
+        "answer_preliminary": "text",
+        "extend": "days",
+        "forward": "to_body",
+        "mark_duplicate": "original",
+    }
+    field = need.get(action.action)
+    if field and getattr(action, field) in (None, ""):
+        raise ops.IntakeError(field, "обязательное поле для этого действия")
+    if action.action == "classify":
+        ops.reclassify(
+            session=session,
+            config=config,
+            message=message,
+            block_id=action.block,
+            actor=actor,
+            reason=action.reason or "переклассификация",
+        )
+    elif action.action == "assign":
+        ops.assign(
+            session=session,
+            config=config,
+            message=message,
+            position_id=action.position,
+            actor=actor,
+            reason=action.reason or "назначение исполнителя",
+        )
+    elif action.action in ("answer", "answer_preliminary"):
+        ops.answer(
+            session=session, message=message, text=action.text, final=action.action == "answer", actor=actor
+        )
+    elif action.action == "extend":
+        ops.extend(
+            session=session,
+            config=config,
+            message=message,
+            days=action.days,
+            actor=actor,
+            reason=action.reason or "продление срока",
+        )
+    elif action.action == "forward":
+        ops.forward(
+            session=session,
+            config=config,
+            message=message,
+            to_body=action.to_body,
+            actor=actor,
+            reason=action.reason or "не относится к компетенции",
+        )
+    elif action.action == "mark_duplicate":
+        original = message_by_id(session, g.tenant.id, action.original)
+        if original is None:
+            raise ops.IntakeError("original", "исходное сообщение не найдено в этом районе")
+        ops.mark_duplicate(session=session, message=message, original=original, actor=actor)
+    elif action.action == "register_long_term":
+        ops.register_long_term(session=session, message=message, actor=actor, reason=action.reason)
+    else:
+        ops.transition(session, message, action.action, actor=actor, reason=action.reason)
+
+
+@api.post("/messages/<uuid:message_id>/actions")
+@token_required
+def message_action(message_id: uuid.UUID):
+    message = _message_or_404(message_id)
+    try:
+        _apply(ActionIn.model_validate(json_body()), message, actor=f"token:{g.api_token.name}")
+    except ValidationError as exc:
+        return unprocessable(field_errors(exc))
+    except ops.IntakeError as exc:
+        return unprocessable({exc.field: [str(exc)]})
+    except TransitionError as exc:
+        return jsonify(error="Conflict", status=409, detail=str(exc)), 409
+    get_session().commit()
+    return jsonify(message_public(get_session(), g.config, message, with_events=True))
+
+
+class RatingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    score: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+@api.post("/messages/<uuid:message_id>/rating")
+@token_required
+def rate_message(message_id: uuid.UUID):
+    message = _message_or_404(message_id)
+    try:
+        rating = RatingIn.model_validate(json_body())
+        reopened = ops.rate(
+            session=get_session(),
+            config=g.config,
+            message=message,
+            score=rating.score,
+            comment=rating.comment,
+            actor=f"token:{g.api_token.name}",
+        )
+    except ValidationError as exc:
+        return unprocessable(field_errors(exc))
+    except ops.IntakeError as exc:
+        return unprocessable({exc.field: [str(exc)]})
+    get_session().commit()
+    return jsonify(reopened=reopened, message=message_public(get_session(), g.config, message))

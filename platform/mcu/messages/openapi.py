@@ -1,0 +1,189 @@
+"""The OpenAPI 3.1 document of the JSON API, built from the same pydantic models that validate
+requests, so the published schema and the check are one thing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcu.messages.schemas import MessageIn
+
+TENANT = {
+    "name": "tenant",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "Slug района, например kondinsky",
+}
+MESSAGE_ID = {
+    "name": "message_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "format": "uuid"},
+}
+ERR = {"$ref": "#/components/schemas/Error"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    words = {
+        400: "Некорректный запрос",
+        401: "Нет действующего токена района",
+        404: "Не найдено (в том числе объект другого района)",
+        409: "Действие невозможно в текущем статусе",
+        413: "Тело запроса слишком большое",
+        422: "Данные не приняты: ошибки по полям в `fields`",
+    }
+    return {str(c): _json(ERR, words[c]) for c in codes}
+
+
+def document() -> dict[str, Any]:
+    from mcu.messages.blueprint import ActionIn, RatingIn
+
+    schemas: dict[str, Any] = {}
+    for model in (MessageIn, ActionIn, RatingIn):
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    schemas["Error"] = {
+        "type": "object",
+        "properties": {
+            "error": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "fields": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                "description": "Ошибки по полям (путь поля → сообщения)",
+            },
+        },
+    }
+    schemas["Message"] = {
+        "type": "object",
+        "description": "Сообщение без персональных данных заявителя",
+        "properties": {
+            k: {}
+            for k in (
+                "id",
+                "number",
+                "regime",
+                "channel",
+                "status",
+                "status_name",
+                "subject",
+                "text",
+                "address",
+                "settlement",
+                "latitude",
+                "longitude",
+                "block",
+                "classification",
+                "threat_to_life",
+                "received_at",
+                "registered_at",
+                "due_at",
+                "due_explanation",
+                "executor",
+                "answered_at",
+                "closed_at",
+                "rating",
+                "duplicate_of",
+                "events",
+            )
+        },
+    }
+    msg = {"$ref": "#/components/schemas/Message"}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Платформа МЦУ — API приёма и обработки сообщений",
+            "version": "1",
+            "description": "Приём обращений (59-ФЗ) и сообщений из машинных каналов района, их чтение и действия жизненного "
+            "цикла. Токен района: `mcu tokens create --tenant SLUG`, передаётся как `Authorization: Bearer …`.",
+        },
+        "servers": [{"url": "/"}],
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"token": []}],
+        "paths": {
+            "/api/v1/{tenant}/messages": {
+                "post": {
+                    "summary": "Принять сообщение",
+                    "parameters": [TENANT],
+                    "description": "Повторная отправка с тем же (channel, external_id) возвращает уже созданную запись (200).",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/MessageIn"}}
+                        },
+                    },
+                    "responses": {
+                        "201": _json(msg, "Создано"),
+                        "200": _json(msg, "Уже было принято ранее"),
+                        **_errors(400, 401, 404, 413, 422),
+                    },
+                },
+                "get": {
+                    "summary": "Список сообщений",
+                    "parameters": [
+                        TENANT,
+                        {"name": "status", "in": "query", "schema": {"type": "string"}},
+                        {"name": "block", "in": "query", "schema": {"type": "string"}},
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 500},
+                        },
+                        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                    ],
+                    "responses": {
+                        "200": _json(
+                            {"type": "object", "properties": {"messages": {"type": "array", "items": msg}}},
+                            "Сообщения",
+                        ),
+                        **_errors(401, 404, 422),
+                    },
+                },
+            },
+            "/api/v1/{tenant}/messages/{message_id}": {
+                "get": {
+                    "summary": "Сообщение с историей событий",
+                    "parameters": [TENANT, MESSAGE_ID],
+                    "responses": {"200": _json(msg, "Сообщение"), **_errors(401, 404)},
+                }
+            },
+            "/api/v1/{tenant}/messages/{message_id}/actions": {
+                "post": {
+                    "summary": "Действие жизненного цикла",
+                    "parameters": [TENANT, MESSAGE_ID],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/ActionIn"}}
+                        },
+                    },
+                    "responses": {"200": _json(msg, "Выполнено"), **_errors(400, 401, 404, 409, 422)},
+                }
+            },
+            "/api/v1/{tenant}/messages/{message_id}/rating": {
+                "post": {
+                    "summary": "Оценка ответа жителем (1–5); низкая оценка возобновляет сообщение",
+                    "parameters": [TENANT, MESSAGE_ID],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/RatingIn"}}
+                        },
+                    },
+                    "responses": {
+                        "200": _json({"type": "object"}, "Оценка принята"),
+                        **_errors(400, 401, 404, 422),
+                    },
+                }
+            },
+        },
+    }

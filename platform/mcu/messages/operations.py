@@ -1,0 +1,557 @@
+"""Writes for messages: intake from any channel and every lifecycle action.
+
+This is the one place that changes a message. Each operation takes `*, session`, the tenant's
+`config` and an `actor`, records an event (actor, time, reason) for everything it does, flushes
+and never commits. Nothing is ever deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text as sql
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from mcu.deadlines.compute import Due, answer_timer, compute_due
+from mcu.messages import lifecycle
+from mcu.messages.classify import classifier_for, detect_threat
+from mcu.messages.models import Assignment, Citizen, Deadline, Event, Message
+from mcu.messages.routing import route
+from mcu.messages.schemas import MessageIn
+from mcu.sqltypes import utcnow
+from mcu.tenancy.config import TenantConfig
+
+log = logging.getLogger(__name__)
+
+# Tenants may tighten this through the poor-answer rule set's `max_poor_rating` parameter.
+DEFAULT_MAX_POOR_RATING = 2
+EXTENSION_MAX_DAYS = 30  # 59-ФЗ ст. 12 ч. 2: once, by up to 30 days
+
+
+class IntakeError(ValueError):
+    """Input that cannot become a message; `field` names what to fix."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    message: Message
+    created: bool
+
+
+# ---------------------------------------------------------------- helpers
+def _event(
+    session: Session,
+    message: Message,
+    kind: str,
+    *,
+    actor: str,
+    at: datetime | None = None,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    actor_kind, _, actor_id = actor.partition(":")
+    event = Event(
+        tenant_id=message.tenant_id,
+        subject_kind="message",
+        subject_id=message.id,
+        kind=kind,
+        at=at or utcnow(),
+        actor_kind=actor_kind or "system",
+        actor_id=actor_id or None,
+        reason=reason,
+        data=data or {},
+    )
+    session.add(event)
+    return event
+
+
+def next_number(session: Session, tenant_id: int, year: int) -> str:
+    """Registration number «ГГГГ-NNNNNN», unique per tenant; safe under concurrent intake."""
+    name = f"message_number:{year}"
+    for _ in range(3):
+        row = session.execute(
+            sql(
+                "UPDATE tenant_counter SET value = value + 1 WHERE tenant_id = :t AND name = :n RETURNING value"
+            ),
+            {"t": tenant_id, "n": name},
+        ).first()
+        if row is not None:
+            return f"{year}-{row[0]:06d}"
+        try:
+            with session.begin_nested():
+                session.execute(
+                    sql("INSERT INTO tenant_counter (tenant_id, name, value) VALUES (:t, :n, 0)"),
+                    {"t": tenant_id, "n": name},
+                )
+        except IntegrityError:
+            pass  # another intake created it first; take the UPDATE path again
+    raise RuntimeError("could not allocate a message number")
+
+
+def _resolve_settlement(config: TenantConfig, given: str | None, address: str | None) -> str | None:
+    """A settlement id from an explicit id or name, else recognised in the address."""
+    candidates = [s for s in (given, address) if s]
+    for text in candidates:
+        low = text.lower()
+        if text in config.settlements:
+            return text
+        for sid, s in config.settlements.items():
+            names = [s["name"], *(s.get("aliases") or [])]
+            if any(n.lower() == low for n in names):
+                return sid
+        for sid, s in config.settlements.items():
+            for name in [*(s.get("aliases") or []), s["name"]]:
+                core = name.lower().replace("сельское поселение ", "").replace("городское поселение ", "")
+                if len(core) >= 4 and core in low:
+                    return sid
+    return None
+
+
+def _deadline(session: Session, message: Message, due: Due, *, status: str = "pending") -> Deadline:
+    row = Deadline(
+        tenant_id=message.tenant_id,
+        message_id=message.id,
+        timer=due.timer,
+        due_at=due.at,
+        status=status,
+        explanation=due.explanation,
+    )
+    session.add(row)
+    return row
+
+
+def _pending(session: Session, message: Message, timer: str) -> list[Deadline]:
+    return list(
+        session.exec(
+            select(Deadline).where(
+                Deadline.tenant_id == message.tenant_id,
+                Deadline.message_id == message.id,
+                Deadline.timer == timer,
+                Deadline.status == "pending",
+            )
+        )
+    )
+
+
+def _assign(
+    session: Session,
+    config: TenantConfig,
+    message: Message,
+    *,
+    actor: str,
+    automatic: bool,
+    position_id: str | None = None,
+    reason: str | None = None,
+) -> Assignment | None:
+    if position_id is None:
+        decided = route(config, block_id=message.block_id, settlement_id=message.settlement_id)
+        position_id, reason = decided.position_id, decided.reason
+    for old in session.exec(
+        select(Assignment).where(
+            Assignment.tenant_id == message.tenant_id, Assignment.message_id == message.id, Assignment.active
+        )
+    ):
+        old.active = False
+        old.ended_at = utcnow()
+    if position_id is None:
+        _event(session, message, "routing_failed", actor=actor, reason=reason)
+        return None
+    assignment = Assignment(
+        tenant_id=message.tenant_id,
+        message_id=message.id,
+        position_id=position_id,
+        automatic=automatic,
+        reason=reason,
+    )
+    session.add(assignment)
+    # `automatic` feeds the KPI «автоматизированная доставка до конечного исполнителя».
+    _event(
+        session,
+        message,
+        "routed" if automatic else "assigned",
+        actor=actor,
+        reason=reason,
+        data={
+            "position": position_id,
+            "automatic": automatic,
+            "position_name": config.roster.get(position_id, {}).get("position"),
+        },
+    )
+    return assignment
+
+
+def _set(message: Message, status: str) -> None:
+    message.status = status
+    message.updated_at = utcnow()
+
+
+# ---------------------------------------------------------------- intake
+def receive_message(
+    *, session: Session, config: TenantConfig, data: MessageIn, actor: str, now: datetime | None = None
+) -> IntakeResult:
+    """Take in one message: store, classify, route and set its deadlines — or return the record
+    a previous delivery of the same (channel, external id) already made."""
+    now = now or utcnow()
+    channel = config.channels.get(data.channel)
+    if channel is None:
+        raise IntakeError(
+            "channel", f"канал «{data.channel}» не настроен в районе (есть: {', '.join(config.channels)})"
+        )
+    received = data.received_at or now
+    if received > now + timedelta(minutes=5):
+        raise IntakeError("received_at", "время поступления в будущем")
+    day = received.astimezone(config.tz).date().isoformat()
+    if day > channel.get("valid_to", "9999-12-31") or day < channel.get("valid_from", "0000-01-01"):
+        raise IntakeError(
+            "channel",
+            f"канал «{channel['name']}» действует с {channel.get('valid_from', '—')} "
+            f"по {channel.get('valid_to', '—')}: сообщение от {day} по нему не принимается",
+        )
+    if data.block is not None and data.block not in config.blocks:
+        raise IntakeError("block", f"отраслевой блок «{data.block}» не настроен в районе")
+    external_id = data.external_id or _content_id(data, received)
+
+    existing = _find_existing(session, config.tenant_id, data.channel, external_id)
+    if existing is not None:
+        return IntakeResult(existing, created=False)
+    try:
+        with session.begin_nested():
+            message = _create(session, config, data, channel, external_id, received, actor)
+    except IntegrityError:
+        # The same delivery raced us to the unique key: it is stored once, return that one.
+        existing = _find_existing(session, config.tenant_id, data.channel, external_id)
+        if existing is None:
+            raise
+        return IntakeResult(existing, created=False)
+    return IntakeResult(message, created=True)
+
+
+def _content_id(data: MessageIn, received: datetime) -> str:
+    """Without an external id, the same text on the same channel at the same time is one message."""
+    digest = hashlib.sha256(f"{data.channel}|{received.isoformat()}|{data.text}".encode()).hexdigest()
+    return f"sha256:{digest[:40]}"
+
+
+def _find_existing(session: Session, tenant_id: int, channel: str, external_id: str) -> Message | None:
+    return session.exec(
+        select(Message).where(
+            Message.tenant_id == tenant_id, Message.channel_id == channel, Message.external_id == external_id
+        )
+    ).first()
+
+
+def _create(
+    session: Session,
+    config: TenantConfig,
+    data: MessageIn,
+    channel: dict[str, Any],
+    external_id: str,
+    received: datetime,
+    actor: str,
+) -> Message:
+    citizen_id = None
+    if data.citizen is not None and any(data.citizen.model_dump().values()):
+        citizen = Citizen(tenant_id=config.tenant_id, **data.citizen.model_dump())
+        session.add(citizen)
+        session.flush()
+        citizen_id = citizen.id
+    appeal = channel["regime"] == "appeal"
+    message = Message(
+        tenant_id=config.tenant_id,
+        number=next_number(session, config.tenant_id, received.astimezone(config.tz).year),
+        regime=channel["regime"],
+        channel_id=channel["id"],
+        channel_kind=channel["kind"],
+        external_id=external_id,
+        subject=data.subject,
+        text=data.text,
+        citizen_id=citizen_id,
+        address=data.address,
+        settlement_id=_resolve_settlement(config, data.settlement, data.address),
+        latitude=data.latitude,
+        longitude=data.longitude,
+        received_at=received,
+        # Electronic intake registers at once: the 3-day registration term (59-ФЗ ст. 8 ч. 2) is met.
+        registered_at=received,
+        config_version_id=config.version_id,
+        status="new",
+    )
+    session.add(message)
+    session.flush()
+    _event(
+        session,
+        message,
+        "received",
+        actor=actor,
+        at=received,
+        data={"channel": channel["id"], "regime": channel["regime"], "external_id": external_id},
+    )
+
+    threat = detect_threat(data.text, config.resolved.get("threat_to_life") or {})
+    message.threat_to_life = threat.threat
+    if threat.threat:
+        _event(
+            session,
+            message,
+            "threat_detected",
+            actor="system:threat-detector",
+            reason=threat.explanation,
+            data={"hazards": threat.hazards},
+        )
+
+    if data.block is not None:
+        message.block_id = data.block
+        message.topic = config.blocks[data.block]["topic"]
+        message.classification = {
+            "source": "channel",
+            "block": data.block,
+            "confidence": 1.0,
+            "explanation": "блок указан источником сообщения",
+        }
+        triage = False
+    else:
+        result = classifier_for(config, config.resolved["topics"]).classify(data.text)
+        message.classification = result.as_dict()
+        triage = result.triage
+        if not triage:
+            message.block_id = result.block_id
+            message.topic = result.topic
+    _event(
+        session,
+        message,
+        "classified" if not triage else "sent_to_triage",
+        actor="system:classifier",
+        reason=message.classification.get("explanation"),
+        data=message.classification,
+    )
+
+    profile = config.deadline_profile(channel["deadline_profile"])
+    start = message.registered_at if appeal else received
+    due = compute_due(
+        timer=answer_timer(profile, message.topic),
+        start=start,
+        tz=config.tz,
+        settings=config.settings,
+        profile_id=profile["id"],
+    )
+    message.due_at = due.at
+    _deadline(session, message, due)
+    for timer in profile["timers"]:
+        if timer["id"] not in ("answer", "forwarding", "registration"):
+            _deadline(
+                session,
+                message,
+                compute_due(
+                    timer=timer, start=start, tz=config.tz, settings=config.settings, profile_id=profile["id"]
+                ),
+            )
+    _event(session, message, "deadline_set", actor="system", reason=due.text(), data=due.explanation)
+
+    if not triage:
+        _set(message, "classified")
+        if _assign(session, config, message, actor="system:router", automatic=True) is not None:
+            _set(message, "assigned")
+    session.flush()
+    return message
+
+
+# ---------------------------------------------------------------- lifecycle actions
+def transition(
+    session: Session,
+    message: Message,
+    action: str,
+    *,
+    actor: str,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    before = message.status
+    _set(message, lifecycle.next_status(before, action))
+    _event(
+        session,
+        message,
+        action,
+        actor=actor,
+        reason=reason,
+        data={"from": before, "to": message.status, **(data or {})},
+    )
+
+
+def reclassify(
+    *, session: Session, config: TenantConfig, message: Message, block_id: str, actor: str, reason: str
+) -> None:
+    """Staff correct the block: recorded with the old and new block, and the message re-routes."""
+    if block_id not in config.blocks:
+        raise IntakeError("block", f"отраслевой блок «{block_id}» не настроен в районе")
+    old = message.block_id
+    message.block_id = block_id
+    message.topic = config.blocks[block_id]["topic"]
+    message.classification = {
+        **message.classification,
+        "source": "staff",
+        "block": block_id,
+        "previous_block": old,
+        "confidence": 1.0,
+    }
+    transition(
+        session,
+        message,
+        "classify",
+        actor=actor,
+        reason=reason,
+        data={"block": block_id, "previous_block": old},
+    )
+    if _assign(session, config, message, actor=actor, automatic=True) is not None:
+        transition(
+            session, message, "assign", actor=actor, reason="повторная маршрутизация после смены блока"
+        )
+
+
+def assign(
+    *, session: Session, config: TenantConfig, message: Message, position_id: str, actor: str, reason: str
+) -> None:
+    if position_id not in config.roster:
+        raise IntakeError("position", f"должность «{position_id}» отсутствует в составе района")
+    transition(session, message, "assign", actor=actor, reason=reason)
+    _assign(session, config, message, actor=actor, automatic=False, position_id=position_id, reason=reason)
+
+
+def answer(*, session: Session, message: Message, text: str, final: bool, actor: str) -> None:
+    now = utcnow()
+    transition(
+        session,
+        message,
+        "answer" if final else "answer_preliminary",
+        actor=actor,
+        reason=text,
+        data={"final": final},
+    )
+    timers = ("answer",) if final else ("first_response",)
+    for row in _pending(session, message, timers[0]):
+        row.status = "met" if now <= row.due_at else "missed"
+        row.fired_at = now
+    if final:
+        message.answered_at = now
+
+
+def extend(
+    *, session: Session, config: TenantConfig, message: Message, days: int, actor: str, reason: str
+) -> None:
+    """59-ФЗ ст. 12 ч. 2: the answer term may be extended once, by up to 30 days, with notice to
+    the citizen."""
+    if message.regime != "appeal":
+        raise IntakeError("days", "продление срока по ст. 12 ч. 2 59-ФЗ возможно только для обращений")
+    if not 1 <= days <= EXTENSION_MAX_DAYS:
+        raise IntakeError("days", f"срок продлевается не более чем на {EXTENSION_MAX_DAYS} дней")
+    already = session.exec(
+        select(Event).where(
+            Event.tenant_id == message.tenant_id, Event.subject_id == message.id, Event.kind == "extended"
+        )
+    ).first()
+    if already is not None:
+        raise IntakeError("days", "срок по этому обращению уже продлевался: продление допускается один раз")
+    if message.status not in lifecycle.OPEN:
+        raise IntakeError("days", "продлить можно только срок по открытому обращению")
+    for row in _pending(session, message, "answer"):
+        row.status = "cancelled"
+    base = message.due_at or utcnow()
+    due = Due(
+        timer="answer",
+        at=base + timedelta(days=days),
+        explanation={
+            "text": f"срок продлён на {days} дней (59-ФЗ ст. 12 ч. 2): до {(base + timedelta(days=days)).astimezone(config.tz):%d.%m.%Y %H:%M}; гражданин уведомлён",
+            "profile": "fz59",
+            "timer": "answer",
+            "extended_by_days": days,
+            "reason": reason,
+            "source": {"act": "fz59", "clause": "ст. 12 ч. 2"},
+        },
+    )
+    _deadline(session, message, due)
+    message.due_at = due.at
+    _event(session, message, "extended", actor=actor, reason=reason, data=due.explanation)
+    _event(
+        session,
+        message,
+        "citizen_notified",
+        actor=actor,
+        reason="уведомление о продлении срока рассмотрения",
+        data={"new_due_at": due.at.isoformat()},
+    )
+
+
+def forward(
+    *, session: Session, config: TenantConfig, message: Message, to_body: str, actor: str, reason: str
+) -> None:
+    """Not our competence: forwarded to the competent body, citizen notified (59-ФЗ ст. 8 ч. 3)."""
+    transition(session, message, "forward", actor=actor, reason=reason, data={"to": to_body})
+    _event(session, message, "citizen_notified", actor=actor, reason=f"обращение перенаправлено: {to_body}")
+    for row in _pending(session, message, "answer"):
+        row.status = "cancelled"
+
+
+def mark_duplicate(*, session: Session, message: Message, original: Message, actor: str) -> None:
+    if original.tenant_id != message.tenant_id or original.id == message.id:
+        raise IntakeError("original", "дубликатом можно отметить только другое сообщение этого района")
+    message.duplicate_of_id = original.id
+    transition(
+        session,
+        message,
+        "mark_duplicate",
+        actor=actor,
+        reason=f"дубликат сообщения № {original.number}",
+        data={"original": str(original.id)},
+    )
+    for row in _pending(session, message, "answer"):
+        row.status = "cancelled"
+
+
+def register_long_term(*, session: Session, message: Message, actor: str, reason: str) -> None:
+    """Ханты-Мансийский Регламент п.4.2.8: not solvable within 6 months or no legal ground."""
+    transition(session, message, "register_long_term", actor=actor, reason=reason)
+
+
+def rate(
+    *, session: Session, config: TenantConfig, message: Message, score: int, comment: str | None, actor: str
+) -> bool:
+    """The citizen rates the answer 1–5; a poor rating reopens the message. Returns reopened."""
+    if not 1 <= score <= 5:
+        raise IntakeError("score", "оценка — целое число от 1 до 5")
+    if message.status not in ("answered", "resolved", "closed"):
+        raise IntakeError("score", "оценить можно только сообщение, на которое дан ответ")
+    message.rating = score
+    _event(session, message, "rated", actor=actor, reason=comment, data={"score": score})
+    if score <= poor_rating_limit(config):
+        transition(
+            session, message, "reopen", actor=actor, reason=f"житель не удовлетворён ответом (оценка {score})"
+        )
+        profile = config.deadline_profile(config.channels[message.channel_id]["deadline_profile"])
+        due = compute_due(
+            timer=answer_timer(profile, message.topic),
+            start=utcnow(),
+            tz=config.tz,
+            settings=config.settings,
+            profile_id=profile["id"],
+        )
+        message.due_at = due.at
+        _deadline(session, message, due)
+        return True
+    return False
+
+
+def poor_rating_limit(config: TenantConfig) -> int:
+    for used in (config.data.get("escalation") or {}).get("rule_sets") or []:
+        if used.get("use") == "poor-answer" and used.get("enabled", True):
+            value = (used.get("params") or {}).get("max_poor_rating")
+            if value is not None:
+                return int(value["value"] if isinstance(value, dict) else value)
+    return DEFAULT_MAX_POOR_RATING
