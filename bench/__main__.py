@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import tenant_loading
+from bench import http_intake, tenant_loading
 
-for module in (tenant_loading,):
+for module in (tenant_loading, http_intake):
     module.main()

@@ -19,6 +19,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     # Alembic announces every plugin at INFO; only its warnings are worth a district admin's eye.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("pymorphy3").setLevel(logging.WARNING)
     db.init_app(app)
     web.init_app(app)
     cli.init_app(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
 from sqlmodel import Session, select
 
@@ -13,6 +14,7 @@ from mcu.auth.models import ApiToken
 from mcu.sqltypes import utcnow
 
 PREFIX_LEN = 8
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def _hash(token: str) -> str:
@@ -55,7 +57,11 @@ def verify_token(*, session: Session, tenant_id: int, plain: str | None) -> ApiT
     digest = _hash(plain)
     for token in candidates:
         if token.revoked_at is None and hmac.compare_digest(token.token_hash, digest):
-            token.last_used_at = utcnow()
+            # Updated at most once a minute: every request writing the same row would queue all
+            # of a channel's requests behind one row lock.
+            now = utcnow()
+            if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+                token.last_used_at = now
             return token
     return None
 

@@ -64,7 +64,11 @@ def create_message():
     except ops.IntakeError as exc:
         return unprocessable({exc.field: [str(exc)]})
     get_session().commit()
-    response = jsonify(message_public(get_session(), g.config, result.message))
+    response = jsonify(
+        message_public(
+            get_session(), g.config, result.message, assignment=result.assignment, deadline=result.deadline
+        )
+    )
     response.status_code = 201 if result.created else 200
     response.headers["Location"] = url_for(".get_message", message_id=result.message.id)
     return response

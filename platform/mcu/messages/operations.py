@@ -7,6 +7,7 @@ and never commits. Nothing is ever deleted.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -45,6 +46,9 @@ class IntakeError(ValueError):
 class IntakeResult:
     message: Message
     created: bool
+    # What intake made, so the response need not read it back (None for a replay).
+    assignment: Assignment | None = None
+    deadline: Deadline | None = None
 
 
 # ---------------------------------------------------------------- helpers
@@ -75,25 +79,37 @@ def _event(
 
 
 def next_number(session: Session, tenant_id: int, year: int) -> str:
-    """Registration number «ГГГГ-NNNNNN», unique per tenant; safe under concurrent intake."""
+    """Registration number «ГГГГ-NNNNNN», unique per tenant.
+
+    On PostgreSQL it is taken in its own short transaction: the counter row is one per tenant
+    and year, and holding its lock until the intake commits would let only one message of a
+    district in at a time; a number taken by an intake that then fails is skipped, never reused.
+    SQLite has one writer at a time anyway, and a second connection would wait for the lock this
+    request already holds, so there the number is taken in the request's own transaction.
+    """
     name = f"message_number:{year}"
+    if session.get_bind().dialect.name == "sqlite":
+        return _take_number(session, tenant_id, name, year)
+    with session.get_bind().connect() as conn:
+        return _take_number(conn, tenant_id, name, year, own_transaction=True)
+
+
+def _take_number(db: Any, tenant_id: int, name: str, year: int, *, own_transaction: bool = False) -> str:
+    def step(statement: str, *, returns: bool):
+        with db.begin() if own_transaction else db.begin_nested():
+            result = db.execute(sql(statement), {"t": tenant_id, "n": name})
+            return result.first() if returns else None
+
     for _ in range(3):
-        row = session.execute(
-            sql(
-                "UPDATE tenant_counter SET value = value + 1 WHERE tenant_id = :t AND name = :n RETURNING value"
-            ),
-            {"t": tenant_id, "n": name},
-        ).first()
+        row = step(
+            "UPDATE tenant_counter SET value = value + 1 WHERE tenant_id = :t AND name = :n RETURNING value",
+            returns=True,
+        )
         if row is not None:
             return f"{year}-{row[0]:06d}"
-        try:
-            with session.begin_nested():
-                session.execute(
-                    sql("INSERT INTO tenant_counter (tenant_id, name, value) VALUES (:t, :n, 0)"),
-                    {"t": tenant_id, "n": name},
-                )
-        except IntegrityError:
-            pass  # another intake created it first; take the UPDATE path again
+        # Another intake may create the row first: then take the UPDATE path again.
+        with contextlib.suppress(IntegrityError):
+            step("INSERT INTO tenant_counter (tenant_id, name, value) VALUES (:t, :n, 0)", returns=False)
     raise RuntimeError("could not allocate a message number")
 
 
@@ -151,15 +167,23 @@ def _assign(
     automatic: bool,
     position_id: str | None = None,
     reason: str | None = None,
+    new: bool = False,
 ) -> Assignment | None:
     if position_id is None:
         decided = route(config, block_id=message.block_id, settlement_id=message.settlement_id)
         position_id, reason = decided.position_id, decided.reason
-    for old in session.exec(
-        select(Assignment).where(
-            Assignment.tenant_id == message.tenant_id, Assignment.message_id == message.id, Assignment.active
+    previous = (
+        []
+        if new
+        else session.exec(
+            select(Assignment).where(
+                Assignment.tenant_id == message.tenant_id,
+                Assignment.message_id == message.id,
+                Assignment.active,
+            )
         )
-    ):
+    )
+    for old in previous:
         old.active = False
         old.ended_at = utcnow()
     if position_id is None:
@@ -225,14 +249,16 @@ def receive_message(
         return IntakeResult(existing, created=False)
     try:
         with session.begin_nested():
-            message = _create(session, config, data, channel, external_id, received, actor)
+            message, assignment, deadline = _create(
+                session, config, data, channel, external_id, received, actor
+            )
     except IntegrityError:
         # The same delivery raced us to the unique key: it is stored once, return that one.
         existing = _find_existing(session, config.tenant_id, data.channel, external_id)
         if existing is None:
             raise
         return IntakeResult(existing, created=False)
-    return IntakeResult(message, created=True)
+    return IntakeResult(message, created=True, assignment=assignment, deadline=deadline)
 
 
 def _content_id(data: MessageIn, received: datetime) -> str:
@@ -257,14 +283,40 @@ def _create(
     external_id: str,
     received: datetime,
     actor: str,
-) -> Message:
+) -> tuple[Message, Assignment | None, Deadline]:
+    # Everything is decided first and written once: two flushes of batched inserts, no UPDATEs.
+    threat = detect_threat(data.text, config.resolved.get("threat_to_life") or {})
+    if data.block is not None:
+        block_id, topic, triage = data.block, config.blocks[data.block]["topic"], False
+        classification = {
+            "source": "channel",
+            "block": data.block,
+            "confidence": 1.0,
+            "explanation": "блок указан источником сообщения",
+        }
+    else:
+        result = classifier_for(config, config.resolved["topics"]).classify(data.text)
+        classification, triage = result.as_dict(), result.triage
+        block_id, topic = (None, None) if triage else (result.block_id, result.topic)
+    settlement_id = _resolve_settlement(config, data.settlement, data.address)
+    profile = config.deadline_profile(channel["deadline_profile"])
+    # Electronic intake registers at once: the 3-day registration term (59-ФЗ ст. 8 ч. 2) is met.
+    start = received
+    due = compute_due(
+        timer=answer_timer(profile, topic),
+        start=start,
+        tz=config.tz,
+        settings=config.settings,
+        profile_id=profile["id"],
+    )
+    decided = None if triage else route(config, block_id=block_id, settlement_id=settlement_id)
+    status = "new" if triage else ("assigned" if decided.position_id else "classified")
+
     citizen_id = None
     if data.citizen is not None and any(data.citizen.model_dump().values()):
         citizen = Citizen(tenant_id=config.tenant_id, **data.citizen.model_dump())
         session.add(citizen)
-        session.flush()
         citizen_id = citizen.id
-    appeal = channel["regime"] == "appeal"
     message = Message(
         tenant_id=config.tenant_id,
         number=next_number(session, config.tenant_id, received.astimezone(config.tz).year),
@@ -276,17 +328,22 @@ def _create(
         text=data.text,
         citizen_id=citizen_id,
         address=data.address,
-        settlement_id=_resolve_settlement(config, data.settlement, data.address),
+        settlement_id=settlement_id,
         latitude=data.latitude,
         longitude=data.longitude,
         received_at=received,
-        # Electronic intake registers at once: the 3-day registration term (59-ФЗ ст. 8 ч. 2) is met.
         registered_at=received,
         config_version_id=config.version_id,
-        status="new",
+        status=status,
+        block_id=block_id,
+        topic=topic,
+        classification=classification,
+        threat_to_life=threat.threat,
+        due_at=due.at,
     )
     session.add(message)
-    session.flush()
+    session.flush()  # the message row must exist before rows that refer to it
+
     _event(
         session,
         message,
@@ -295,9 +352,6 @@ def _create(
         at=received,
         data={"channel": channel["id"], "regime": channel["regime"], "external_id": external_id},
     )
-
-    threat = detect_threat(data.text, config.resolved.get("threat_to_life") or {})
-    message.threat_to_life = threat.threat
     if threat.threat:
         _event(
             session,
@@ -307,44 +361,15 @@ def _create(
             reason=threat.explanation,
             data={"hazards": threat.hazards},
         )
-
-    if data.block is not None:
-        message.block_id = data.block
-        message.topic = config.blocks[data.block]["topic"]
-        message.classification = {
-            "source": "channel",
-            "block": data.block,
-            "confidence": 1.0,
-            "explanation": "блок указан источником сообщения",
-        }
-        triage = False
-    else:
-        result = classifier_for(config, config.resolved["topics"]).classify(data.text)
-        message.classification = result.as_dict()
-        triage = result.triage
-        if not triage:
-            message.block_id = result.block_id
-            message.topic = result.topic
     _event(
         session,
         message,
         "classified" if not triage else "sent_to_triage",
         actor="system:classifier",
-        reason=message.classification.get("explanation"),
-        data=message.classification,
+        reason=classification.get("explanation"),
+        data=classification,
     )
-
-    profile = config.deadline_profile(channel["deadline_profile"])
-    start = message.registered_at if appeal else received
-    due = compute_due(
-        timer=answer_timer(profile, message.topic),
-        start=start,
-        tz=config.tz,
-        settings=config.settings,
-        profile_id=profile["id"],
-    )
-    message.due_at = due.at
-    _deadline(session, message, due)
+    deadline = _deadline(session, message, due)
     for timer in profile["timers"]:
         if timer["id"] not in ("answer", "forwarding", "registration"):
             _deadline(
@@ -355,13 +380,20 @@ def _create(
                 ),
             )
     _event(session, message, "deadline_set", actor="system", reason=due.text(), data=due.explanation)
-
-    if not triage:
-        _set(message, "classified")
-        if _assign(session, config, message, actor="system:router", automatic=True) is not None:
-            _set(message, "assigned")
+    assignment = None
+    if decided is not None:
+        assignment = _assign(
+            session,
+            config,
+            message,
+            actor="system:router",
+            automatic=True,
+            position_id=decided.position_id,
+            reason=decided.reason,
+            new=True,
+        )
     session.flush()
-    return message
+    return message, assignment, deadline
 
 
 # ---------------------------------------------------------------- lifecycle actions

@@ -76,11 +76,18 @@ def events_of(session: Session, message: Message) -> list[Event]:
 
 
 def message_public(
-    session: Session, config: TenantConfig, message: Message, *, with_events: bool = False
+    session: Session,
+    config: TenantConfig,
+    message: Message,
+    *,
+    with_events: bool = False,
+    assignment: Assignment | None = None,
+    deadline: Deadline | None = None,
 ) -> dict[str, Any]:
-    """A message as the API shows it — without the citizen's personal data."""
-    assignment = active_assignment(session, message)
-    deadline = answer_deadline(session, message)
+    """A message as the API shows it — without the citizen's personal data. A caller that has
+    just made the assignment and deadline passes them in rather than have them read back."""
+    assignment = assignment or active_assignment(session, message)
+    deadline = deadline or answer_deadline(session, message)
     position = config.roster.get(assignment.position_id) if assignment else None
     block = config.blocks.get(message.block_id) if message.block_id else None
     out: dict[str, Any] = {
