@@ -266,3 +266,69 @@ def test_openapi_document_is_valid_and_served(app):
     validate_openapi(client.get("/api/v1/openapi.json").get_json())
     page = client.get("/api/v1/docs").get_data(as_text=True)
     assert "POST /api/v1/{tenant}/messages" in page
+
+
+def test_registration_date_from_the_source_registry_starts_the_appeal_term(loaded_app):
+    client, headers = loaded_app.test_client(), _token(loaded_app, "kondinsky")
+    config = _config(loaded_app, "kondinsky")
+    sed = next(c["id"] for c in config.channels.values() if c["kind"] == "sed")
+    body = client.post(
+        "/api/v1/kondinsky/messages",
+        headers=headers,
+        json={
+            "channel": sed,
+            "text": "Прошу отремонтировать дорогу к школе",
+            "received_at": "2026-03-02T10:00:00+05:00",
+            "registered_at": "2026-03-06T10:00:00+05:00",
+        },
+    ).get_json()
+    # 30 days from registration on 06.03.2026 = 05.04.2026, a Sunday; ХМАО moves it to the
+    # preceding working day (settings.deadline_on_day_off), Friday 03.04.2026
+    assert config.settings["deadline_on_day_off"] == "preceding_working_day"
+    assert datetime.fromisoformat(body["due_at"]).astimezone(config.tz).date().isoformat() == "2026-04-03"
+    events = client.get(f"/api/v1/kondinsky/messages/{body['id']}", headers=headers).get_json()["events"]
+    registered = next(e for e in events if e["kind"] == "registered")
+    assert registered["reason"].startswith("зарегистрировано с нарушением срока")  # 4 days > 3 (ст. 8 ч. 2)
+    early = client.post(
+        "/api/v1/kondinsky/messages",
+        headers=headers,
+        json={
+            "channel": sed,
+            "text": "x",
+            "received_at": "2026-03-02T10:00:00+05:00",
+            "registered_at": "2026-03-01T10:00:00+05:00",
+        },
+    )
+    assert early.status_code == 422 and "registered_at" in early.get_json()["fields"]
+
+
+def test_forwarding_records_the_7_day_term(loaded_app):
+    client, headers = loaded_app.test_client(), _token(loaded_app, "kondinsky")
+    config = _config(loaded_app, "kondinsky")
+    written = next(c["id"] for c in config.channels.values() if c["kind"] == "appeal_written")
+    msg = client.post(
+        "/api/v1/kondinsky/messages",
+        headers=headers,
+        json={"channel": written, "text": "Прошу разобраться с начислением пенсии"},
+    ).get_json()
+    done = client.post(
+        f"/api/v1/kondinsky/messages/{msg['id']}/actions",
+        headers=headers,
+        json={
+            "action": "forward",
+            "to_body": "Отделение Социального фонда по ХМАО – Югре",
+            "reason": "не относится к компетенции",
+        },
+    )
+    body = done.get_json()
+    assert body["status"] == "forwarded"
+    forward = next(e for e in body["events"] if e["kind"] == "forward")
+    assert "citizen_notified" in [e["kind"] for e in body["events"]]
+    with loaded_app.app_context(), Session(engine()) as s:
+        from mcu.messages.models import Deadline
+
+        rows = {
+            d.timer: d.status
+            for d in s.exec(select(Deadline).where(Deadline.message_id == uuid.UUID(msg["id"])))
+        }
+    assert rows["forwarding"] == "met" and rows["answer"] == "cancelled", (rows, forward)

@@ -240,6 +240,8 @@ def receive_message(
             f"канал «{channel['name']}» действует с {channel.get('valid_from', '—')} "
             f"по {channel.get('valid_to', '—')}: сообщение от {day} по нему не принимается",
         )
+    if data.registered_at is not None and data.registered_at < received:
+        raise IntakeError("registered_at", "дата регистрации раньше даты поступления")
     if data.block is not None and data.block not in config.blocks:
         raise IntakeError("block", f"отраслевой блок «{data.block}» не настроен в районе")
     external_id = data.external_id or _content_id(data, received)
@@ -300,8 +302,10 @@ def _create(
         block_id, topic = (None, None) if triage else (result.block_id, result.topic)
     settlement_id = _resolve_settlement(config, data.settlement, data.address)
     profile = config.deadline_profile(channel["deadline_profile"])
-    # Electronic intake registers at once: the 3-day registration term (59-ФЗ ст. 8 ч. 2) is met.
-    start = received
+    # Electronic intake registers at once; a source registry (СЭД) may give its own registration
+    # date, from which an обращение's answer term runs (59-ФЗ ст. 12 ч. 1).
+    registered = data.registered_at or received
+    start = registered if channel["regime"] == "appeal" else received
     due = compute_due(
         timer=answer_timer(profile, topic),
         start=start,
@@ -332,7 +336,7 @@ def _create(
         latitude=data.latitude,
         longitude=data.longitude,
         received_at=received,
-        registered_at=received,
+        registered_at=registered,
         config_version_id=config.version_id,
         status=status,
         block_id=block_id,
@@ -352,6 +356,25 @@ def _create(
         at=received,
         data={"channel": channel["id"], "regime": channel["regime"], "external_id": external_id},
     )
+    registration = next((t for t in profile["timers"] if t["id"] == "registration"), None)
+    if channel["regime"] == "appeal" and registration is not None:
+        limit = compute_due(
+            timer=registration,
+            start=received,
+            tz=config.tz,
+            settings=config.settings,
+            profile_id=profile["id"],
+        )
+        late = registered > limit.at
+        _event(
+            session,
+            message,
+            "registered",
+            actor=actor,
+            at=registered,
+            reason=("зарегистрировано с нарушением срока: " if late else "") + limit.text(),
+            data={"late": late, "due": limit.explanation},
+        )
     if threat.threat:
         _event(
             session,
@@ -524,8 +547,25 @@ def extend(
 def forward(
     *, session: Session, config: TenantConfig, message: Message, to_body: str, actor: str, reason: str
 ) -> None:
-    """Not our competence: forwarded to the competent body, citizen notified (59-ФЗ ст. 8 ч. 3)."""
-    transition(session, message, "forward", actor=actor, reason=reason, data={"to": to_body})
+    """Not our competence: forwarded to the competent body, citizen notified (59-ФЗ ст. 8 ч. 3).
+
+    For an обращение the 7-day forwarding term is recorded as met or missed."""
+    profile = config.deadline_profile(config.channels[message.channel_id]["deadline_profile"])
+    timer = next((t for t in profile["timers"] if t["id"] == "forwarding"), None)
+    term: dict[str, Any] = {}
+    if message.regime == "appeal" and timer is not None:
+        due = compute_due(
+            timer=timer,
+            start=message.registered_at or message.received_at,
+            tz=config.tz,
+            settings=config.settings,
+            profile_id=profile["id"],
+        )
+        now = utcnow()
+        row = _deadline(session, message, due, status="met" if now <= due.at else "missed")
+        row.fired_at = now
+        term = {"forwarding_due": due.at.isoformat(), "in_time": now <= due.at, "explanation": due.text()}
+    transition(session, message, "forward", actor=actor, reason=reason, data={"to": to_body, **term})
     _event(session, message, "citizen_notified", actor=actor, reason=f"обращение перенаправлено: {to_body}")
     for row in _pending(session, message, "answer"):
         row.status = "cancelled"

@@ -39,18 +39,26 @@ class MessageIn(BaseModel):
     text: str = Field(min_length=1, max_length=MAX_TEXT, description="Текст обращения или сообщения")
     subject: str | None = Field(default=None, max_length=500)
     received_at: datetime | None = Field(
-        default=None, description="Когда поступило в источник (ISO 8601 с часовым поясом); по умолчанию — сейчас"
+        default=None,
+        description="Когда поступило в источник (ISO 8601 с часовым поясом); по умолчанию — сейчас",
+    )
+    registered_at: datetime | None = Field(
+        default=None,
+        description="Дата регистрации обращения в системе-источнике (СЭД); срок ответа по 59-ФЗ считается от неё. "
+        "По умолчанию — момент поступления",
     )
     address: str | None = Field(default=None, max_length=500, description="Адрес проблемы")
     settlement: str | None = Field(default=None, max_length=200, description="Поселение: id или название")
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     block: str | None = Field(
-        default=None, max_length=64, description="Отраслевой блок, если источник уже определил его (иначе — автоматически)"
+        default=None,
+        max_length=64,
+        description="Отраслевой блок, если источник уже определил его (иначе — автоматически)",
     )
     citizen: CitizenIn | None = None
 
-    @field_validator("received_at")
+    @field_validator("received_at", "registered_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
