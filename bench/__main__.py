@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import http_intake, tenant_loading
+from bench import http_intake, import_copy, tenant_loading
 
-for module in (tenant_loading, http_intake):
+for module in (tenant_loading, http_intake, import_copy):
     module.main()
