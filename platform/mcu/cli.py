@@ -279,9 +279,14 @@ def tokens_create(slug: str, name: str, channel: str | None) -> None:
         if channel is not None and (config is None or channel not in config.channels):
             click.echo(f"Канал «{channel}» не настроен в районе {slug}.", err=True)
             sys.exit(1)
-        token, plain = create_token(session=session, tenant_id=tenant.id, name=name, channel_id=channel, actor=_actor())
+        token, plain = create_token(
+            session=session, tenant_id=tenant.id, name=name, channel_id=channel, actor=_actor()
+        )
     click.echo(plain)
-    click.echo(f"Токен «{name}» для района {slug} (префикс {token.prefix}). Сохраните его: повторно он не показывается.", err=True)
+    click.echo(
+        f"Токен «{name}» для района {slug} (префикс {token.prefix}). Сохраните его: повторно он не показывается.",
+        err=True,
+    )
 
 
 @tokens_cli.command("revoke")

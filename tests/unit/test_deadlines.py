@@ -16,7 +16,7 @@ FZ59_ANSWER = {
     "amount": 30,
     "unit": "calendar_days",
     "from": "registered",
-    "source": {"act": "fz59", "clause": "ст. 12 ч. 1"},
+    "source": {"act": "fz59", "label": "59-ФЗ", "clause": "ст. 12 ч. 1"},
 }
 
 
@@ -51,7 +51,7 @@ def test_calendar_days_ending_on_a_day_off_follow_the_tenant_setting():
     assert following.at == datetime(2025, 11, 5, 23, 59, 59, tzinfo=YEKT)
     assert preceding.at == datetime(2025, 11, 1, 23, 59, 59, tzinfo=YEKT)  # the working Saturday
     assert keep.at == datetime(2025, 11, 4, 23, 59, 59, tzinfo=YEKT)
-    assert "04.11.2025 — выходной" in following.text() and "(fz59, ст. 12 ч. 1)" in following.text()
+    assert "04.11.2025 — выходной" in following.text() and "(59-ФЗ, ст. 12 ч. 1)" in following.text()
     assert "30 календарных дней с момента регистрации 05.10.2025 11:00" in following.text()
 
 
@@ -83,3 +83,21 @@ def test_pos_answer_depends_on_the_topic():
     }
     assert answer_timer(profile, "waste")["amount"] == 3
     assert answer_timer(profile, "roads")["amount"] == 8
+
+
+@pytest.mark.parametrize(
+    ("amount", "unit", "words"),
+    [
+        (1, "calendar_days", "1 календарный день"),
+        (3, "calendar_days", "3 календарных дня"),
+        (30, "calendar_days", "30 календарных дней"),
+        (21, "working_days", "21 рабочий день"),
+        (12, "working_hours", "12 рабочих часов"),
+        (24, "hours", "24 часа"),
+        (2, "hours", "2 часа"),
+    ],
+)
+def test_russian_plural_forms(amount, unit, words):
+    from mcu.deadlines.compute import plural
+
+    assert plural(amount, unit) == words

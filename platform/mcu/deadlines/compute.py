@@ -8,19 +8,55 @@ date is the end of its last day in the district's timezone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from mcu.deadlines import calendar
 
-UNIT_WORDS = {
-    "calendar_days": "календарных дней",
-    "working_days": "рабочих дней",
-    "working_hours": "рабочих часов",
-    "hours": "часов",
+# Russian plural forms: (one, few, many) — 1 день, 3 дня, 5 дней.
+UNIT_FORMS = {
+    "calendar_days": ("календарный день", "календарных дня", "календарных дней"),
+    "working_days": ("рабочий день", "рабочих дня", "рабочих дней"),
+    "working_hours": ("рабочий час", "рабочих часа", "рабочих часов"),
+    "hours": ("час", "часа", "часов"),
 }
-FROM_WORDS = {"received": "поступления", "registered": "регистрации"}
+FROM_WORDS = {"received": "поступления", "registered": "регистрации", "reopened": "возобновления"}
+
+
+def plural(amount: float, unit: str) -> str:
+    one, few, many = UNIT_FORMS[unit]
+    if amount != int(amount):
+        return f"{amount:g} {few}"
+    n = int(amount)
+    if n % 10 == 1 and n % 100 != 11:
+        return f"{n} {one}"
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return f"{n} {few}"
+    return f"{n} {many}"
+
+
+def move_off_day(day: date, rule: str, start: date) -> tuple[date, str]:
+    """Where a calendar-day term ending on `day` really ends, and the explanation of a move."""
+    if calendar.is_working_day(day) or rule not in DAY_OFF_WORDS:
+        return day, ""
+    moved = (
+        calendar.previous_working_day(day)
+        if rule == "preceding_working_day"
+        else calendar.next_working_day(day)
+    )
+    note = f"; {day:%d.%m.%Y} — выходной, срок {DAY_OFF_WORDS[rule]} {moved:%d.%m.%Y}"
+    if moved <= start:
+        # Long holidays (the New Year ones) can push "the preceding working day" back to or
+        # before the start itself; a deadline cannot end before it begins.
+        moved = calendar.next_working_day(day)
+        note = (
+            f"; {day:%d.%m.%Y} — выходной, а предшествующий рабочий день не позже начала срока:"
+            f" срок {DAY_OFF_WORDS['following_working_day']} {moved:%d.%m.%Y}"
+        )
+    return moved, note
+
+
 DAY_OFF_WORDS = {
     "preceding_working_day": "перенесён на предшествующий рабочий день",
     "following_working_day": "перенесён на следующий рабочий день",
@@ -53,24 +89,8 @@ def compute_due(
     local = start.astimezone(tz)
     note = ""
     if unit == "calendar_days":
-        day = local.date() + timedelta(days=amount)
         rule = settings.get("deadline_on_day_off", "following_working_day")
-        if not calendar.is_working_day(day) and rule in DAY_OFF_WORDS:
-            moved = (
-                calendar.previous_working_day(day)
-                if rule == "preceding_working_day"
-                else calendar.next_working_day(day)
-            )
-            note = f"; {day:%d.%m.%Y} — выходной, срок {DAY_OFF_WORDS[rule]} {moved:%d.%m.%Y}"
-            if moved <= local.date():
-                # Long holidays (the New Year ones) can push "the preceding working day" back to
-                # or before the start itself; a deadline cannot end before it begins.
-                moved = calendar.next_working_day(day)
-                note = (
-                    f"; {day:%d.%m.%Y} — выходной, а предшествующий рабочий день не позже начала срока:"
-                    f" срок {DAY_OFF_WORDS['following_working_day']} {moved:%d.%m.%Y}"
-                )
-            day = moved
+        day, note = move_off_day(local.date() + timedelta(days=amount), rule, local.date())
         at = _end_of_day(day, tz)
     elif unit == "working_days":
         at = _end_of_day(calendar.add_working_days(local.date(), int(amount)), tz)
@@ -84,9 +104,12 @@ def compute_due(
     else:
         raise ValueError(f"unknown deadline unit {unit!r}")
     source = timer.get("source") or {}
-    clause = ", ".join(x for x in (source.get("act"), source.get("clause")) if x)
+    act = source.get("label") or (
+        "по умолчанию платформы" if source.get("act") == "platform" else source.get("act")
+    )
+    clause = ", ".join(x for x in (act, source.get("clause")) if x)
     text = (
-        f"{amount} {UNIT_WORDS[unit]} с момента {FROM_WORDS.get(timer.get('from', 'received'), 'поступления')} "
+        f"{plural(amount, unit)} с момента {FROM_WORDS.get(timer.get('from', 'received'), 'поступления')} "
         f"{local:%d.%m.%Y %H:%M}{note}: до {at.astimezone(tz):%d.%m.%Y %H:%M}"
     )
     if clause:

@@ -114,6 +114,9 @@ class ActionIn(BaseModel):
     days: int | None = None
     to_body: str | None = Field(default=None, max_length=500)
     original: uuid.UUID | None = None
+    ground: str | None = Field(
+        default=None, description="Основание внесения в реестр: over_6_months или no_legal_ground"
+    )
 
 
 def _apply(action: ActionIn, message, actor: str) -> None:
@@ -176,7 +179,14 @@ def _apply(action: ActionIn, message, actor: str) -> None:
             raise ops.IntakeError("original", "исходное сообщение не найдено в этом районе")
         ops.mark_duplicate(session=session, message=message, original=original, actor=actor)
     elif action.action == "register_long_term":
-        ops.register_long_term(session=session, message=message, actor=actor, reason=action.reason)
+        ops.register_long_term(
+            session=session,
+            config=config,
+            message=message,
+            ground=action.ground or "",
+            actor=actor,
+            reason=action.reason,
+        )
     else:
         ops.transition(session, message, action.action, actor=actor, reason=action.reason)
 

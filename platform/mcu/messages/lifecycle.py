@@ -16,7 +16,10 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "classify": (frozenset({"new", "classified", "assigned", "in_progress", "reopened"}), "classified"),
     "assign": (frozenset({"new", "classified", "assigned", "in_progress", "reopened"}), "assigned"),
     "start": (frozenset({"assigned", "reopened"}), "in_progress"),
-    "answer_preliminary": (frozenset({"assigned", "in_progress", "reopened", "answered_preliminary"}), "answered_preliminary"),
+    "answer_preliminary": (
+        frozenset({"assigned", "in_progress", "reopened", "answered_preliminary"}),
+        "answered_preliminary",
+    ),
     "answer": (frozenset({"assigned", "in_progress", "reopened", "answered_preliminary"}), "answered"),
     "resolve": (frozenset({"answered"}), "resolved"),
     "close": (frozenset({"answered", "resolved"}), "closed"),

@@ -11,14 +11,14 @@ import contextlib
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import text as sql
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from mcu.deadlines.compute import Due, answer_timer, compute_due
+from mcu.deadlines.compute import Due, answer_timer, compute_due, move_off_day, plural
 from mcu.messages import lifecycle
 from mcu.messages.classify import classifier_for, detect_threat
 from mcu.messages.models import Assignment, Citizen, Deadline, Event, Message
@@ -237,8 +237,8 @@ def receive_message(
     if day > channel.get("valid_to", "9999-12-31") or day < channel.get("valid_from", "0000-01-01"):
         raise IntakeError(
             "channel",
-            f"канал «{channel['name']}» действует с {channel.get('valid_from', '—')} "
-            f"по {channel.get('valid_to', '—')}: сообщение от {day} по нему не принимается",
+            f"канал «{channel['name']}» действует{_period(channel)}: "
+            f"сообщение от {_ru_date(day)} по нему не принимается",
         )
     if data.registered_at is not None and data.registered_at < received:
         raise IntakeError("registered_at", "дата регистрации раньше даты поступления")
@@ -261,6 +261,15 @@ def receive_message(
             raise
         return IntakeResult(existing, created=False)
     return IntakeResult(message, created=True, assignment=assignment, deadline=deadline)
+
+
+def _ru_date(iso: str) -> str:
+    return datetime.strptime(iso, "%Y-%m-%d").strftime("%d.%m.%Y")
+
+
+def _period(channel: dict[str, Any]) -> str:
+    start, end = channel.get("valid_from"), channel.get("valid_to")
+    return (f" с {_ru_date(start)}" if start else "") + (f" по {_ru_date(end)}" if end else "")
 
 
 def _content_id(data: MessageIn, received: datetime) -> str:
@@ -516,14 +525,23 @@ def extend(
         raise IntakeError("days", "срок по этому обращению уже продлевался: продление допускается один раз")
     if message.status not in lifecycle.OPEN:
         raise IntakeError("days", "продлить можно только срок по открытому обращению")
+    # The decision to extend belongs within the term (ст. 12 ч. 2). A decision entered after the
+    # term ran out is still recorded — refusing it would hide what happened — but marked late.
+    late = message.due_at is not None and message.due_at < utcnow()
     for row in _pending(session, message, "answer"):
         row.status = "cancelled"
-    base = message.due_at or utcnow()
+    base = (message.due_at or utcnow()).astimezone(config.tz).date()
+    rule = config.settings.get("deadline_on_day_off", "following_working_day")
+    day, note = move_off_day(base + timedelta(days=days), rule, base)
+    at = datetime.combine(day, time(23, 59, 59), config.tz)
     due = Due(
         timer="answer",
-        at=base + timedelta(days=days),
+        at=at,
         explanation={
-            "text": f"срок продлён на {days} дней (59-ФЗ ст. 12 ч. 2): до {(base + timedelta(days=days)).astimezone(config.tz):%d.%m.%Y %H:%M}; гражданин уведомлён",
+            "text": f"срок продлён на {plural(days, 'calendar_days')} (59-ФЗ, ст. 12 ч. 2) с {base:%d.%m.%Y}{note}: "
+            f"до {at:%d.%m.%Y %H:%M}; гражданин уведомлён"
+            + ("; решение внесено после истечения срока — нарушение ст. 12 ч. 2" if late else ""),
+            "late": late,
             "profile": "fz59",
             "timer": "answer",
             "extended_by_days": days,
@@ -569,6 +587,7 @@ def forward(
     _event(session, message, "citizen_notified", actor=actor, reason=f"обращение перенаправлено: {to_body}")
     for row in _pending(session, message, "answer"):
         row.status = "cancelled"
+    message.due_at = None  # the answer is now the competent body's to give
 
 
 def mark_duplicate(*, session: Session, message: Message, original: Message, actor: str) -> None:
@@ -587,9 +606,41 @@ def mark_duplicate(*, session: Session, message: Message, original: Message, act
         row.status = "cancelled"
 
 
-def register_long_term(*, session: Session, message: Message, actor: str, reason: str) -> None:
-    """Ханты-Мансийский Регламент п.4.2.8: not solvable within 6 months or no legal ground."""
-    transition(session, message, "register_long_term", actor=actor, reason=reason)
+LONG_TERM_GROUNDS = {
+    "over_6_months": "проблему нельзя решить в срок не более 6 месяцев",
+    "no_legal_ground": "нет законных оснований удовлетворить потребность заявителя",
+}
+
+
+def register_long_term(
+    *, session: Session, config: TenantConfig, message: Message, ground: str, actor: str, reason: str
+) -> None:
+    """Ханты-Мансийский Регламент п.4.2.8: a problem that cannot be solved within 6 months, or
+    for which there is no legal ground, is recorded for further analysis — only in a district
+    whose configuration keeps that registry (the six-month-registry rule set)."""
+    if not _rule_set_enabled(config, "six-month-registry"):
+        raise IntakeError("ground", "в районе не ведётся реестр проблем, не решаемых в срок до 6 месяцев")
+    if ground not in LONG_TERM_GROUNDS:
+        raise IntakeError(
+            "ground", f"основание: {', '.join(f'{k} — {v}' for k, v in LONG_TERM_GROUNDS.items())}"
+        )
+    if not reason:
+        raise IntakeError("reason", "укажите, почему проблема внесена в реестр")
+    transition(
+        session,
+        message,
+        "register_long_term",
+        actor=actor,
+        reason=reason,
+        data={"ground": ground, "ground_text": LONG_TERM_GROUNDS[ground]},
+    )
+
+
+def _rule_set_enabled(config: TenantConfig, rule_set: str) -> bool:
+    return any(
+        used.get("use") == rule_set and used.get("enabled", True)
+        for used in (config.data.get("escalation") or {}).get("rule_sets") or []
+    )
 
 
 def rate(
@@ -608,7 +659,7 @@ def rate(
         )
         profile = config.deadline_profile(config.channels[message.channel_id]["deadline_profile"])
         due = compute_due(
-            timer=answer_timer(profile, message.topic),
+            timer={**answer_timer(profile, message.topic), "from": "reopened"},
             start=utcnow(),
             tz=config.tz,
             settings=config.settings,

@@ -65,6 +65,8 @@ SUBMISSION_PREFIX = "site-form:"
 FORM_ACTOR = "citizen:site-reception-form"
 RATING_ACTOR = "citizen:rating-link"
 
+INTERNAL_CHANNEL_KINDS = frozenset({"sed"})
+
 # ops.rate accepts exactly the statuses a poor rating can reopen from.
 RATEABLE = lifecycle.TRANSITIONS["reopen"][0]
 
@@ -111,21 +113,23 @@ def _local(config: TenantConfig, moment: datetime | None) -> str | None:
 
 
 # ---------------------------------------------------------------- the reception form
+def _channels_open_today(config: TenantConfig) -> list[dict[str, Any]]:
+    today = utcnow().astimezone(config.tz).date().isoformat()
+    return [
+        c
+        for c in config.channels.values()
+        if c.get("valid_from", "0000-01-01") <= today <= c.get("valid_to", "9999-12-31")
+    ]
+
+
 def reception_channel(config: TenantConfig) -> dict[str, Any] | None:
     """The tenant's site-reception channel that accepts messages today, if any."""
-    today = utcnow().astimezone(config.tz).date().isoformat()
-    for channel in config.channels.values():
-        if channel["kind"] != "site_reception":
-            continue
-        if channel.get("valid_from", "0000-01-01") <= today <= channel.get("valid_to", "9999-12-31"):
-            return channel
-    return None
+    return next((c for c in _channels_open_today(config) if c["kind"] == "site_reception"), None)
 
 
-def _open_channels(config: TenantConfig) -> list[dict[str, Any]]:
-    today = utcnow().astimezone(config.tz).date().isoformat()
-    return [c for c in config.channels.values()
-            if c.get("valid_from", "0000-01-01") <= today <= c.get("valid_to", "9999-12-31")]
+def _public_channels(config: TenantConfig) -> list[dict[str, Any]]:
+    """Channels a resident can use today: the СЭД is the administration's own document flow."""
+    return [c for c in _channels_open_today(config) if c["kind"] not in INTERNAL_CHANNEL_KINDS]
 
 
 def _form_values(form: MultiDict[str, str]) -> dict[str, str]:
@@ -137,8 +141,9 @@ def _form_values(form: MultiDict[str, str]) -> dict[str, str]:
     return values
 
 
-def parse_reception_form(values: dict[str, str], config: TenantConfig, channel_id: str,
-                         submission_id: str) -> tuple[MessageIn | None, dict[str, list[str]]]:
+def parse_reception_form(
+    values: dict[str, str], config: TenantConfig, channel_id: str, submission_id: str
+) -> tuple[MessageIn | None, dict[str, list[str]]]:
     """The form's values as a MessageIn, or the errors to show next to each field."""
     errors: dict[str, list[str]] = {}
 
@@ -146,9 +151,15 @@ def parse_reception_form(values: dict[str, str], config: TenantConfig, channel_i
         errors.setdefault(field, []).append(message)
 
     if not values["full_name"]:
-        error("full_name", "Укажите фамилию, имя и отчество: на обращение без фамилии ответ не даётся (59-ФЗ, ст. 11).")
+        error(
+            "full_name",
+            "Укажите фамилию, имя и отчество: на обращение без фамилии ответ не даётся (59-ФЗ, ст. 11).",
+        )
     if not values["email"] and not values["postal_address"]:
-        error("contact", "Укажите адрес электронной почты или почтовый адрес: без адреса ответ направить некуда (59-ФЗ, ст. 11).")
+        error(
+            "contact",
+            "Укажите адрес электронной почты или почтовый адрес: без адреса ответ направить некуда (59-ФЗ, ст. 11).",
+        )
     if values["email"] and not _EMAIL.fullmatch(values["email"]):
         error("email", "Проверьте адрес электронной почты: он должен выглядеть как name@example.ru.")
     if not values["text"]:
@@ -158,22 +169,31 @@ def parse_reception_form(values: dict[str, str], config: TenantConfig, channel_i
     if values["settlement"] and values["settlement"] not in config.settlements:
         error("settlement", "Выберите поселение из списка.")
     if not values["consent"]:
-        error("consent", "Без согласия на обработку персональных данных обращение не может быть принято (152-ФЗ).")
+        error(
+            "consent",
+            "Без согласия на обработку персональных данных обращение не может быть принято (152-ФЗ).",
+        )
 
     def given(name: str) -> str | None:
         return values[name] or None
 
     try:
-        data = MessageIn.model_validate({
-            "channel": channel_id,
-            "external_id": SUBMISSION_PREFIX + submission_id,
-            "text": values["text"],
-            "address": given("address"),
-            "settlement": given("settlement"),
-            "block": given("block"),
-            "citizen": {"full_name": given("full_name"), "email": given("email"),
-                        "postal_address": given("postal_address"), "phone": given("phone")},
-        })
+        data = MessageIn.model_validate(
+            {
+                "channel": channel_id,
+                "external_id": SUBMISSION_PREFIX + submission_id,
+                "text": values["text"],
+                "address": given("address"),
+                "settlement": given("settlement"),
+                "block": given("block"),
+                "citizen": {
+                    "full_name": given("full_name"),
+                    "email": given("email"),
+                    "postal_address": given("postal_address"),
+                    "phone": given("phone"),
+                },
+            }
+        )
     except ValidationError as exc:
         for path, messages in field_errors(exc).items():
             field = _FIELD_OF.get(path, "form")
@@ -190,13 +210,22 @@ def _valid_submission_id(value: str) -> bool:
         return False
 
 
-def _render_form(channel: dict[str, Any], values: dict[str, str], errors: dict[str, list[str]],
-                 submission_id: str) -> str:
+def _render_form(
+    channel: dict[str, Any], values: dict[str, str], errors: dict[str, list[str]], submission_id: str
+) -> str:
     config = g.config
     return render_template(
-        "messages/reception_form.html", district=config, channel=channel, values=values, errors=errors,
-        submission_id=submission_id, csrf_token=_csrf_token(), honeypot=HONEYPOT, max_text=MAX_TEXT,
-        blocks=list(config.blocks.values()), settlements=list(config.settlements.values()),
+        "messages/reception_form.html",
+        district=config,
+        channel=channel,
+        values=values,
+        errors=errors,
+        submission_id=submission_id,
+        csrf_token=_csrf_token(),
+        honeypot=HONEYPOT,
+        max_text=MAX_TEXT,
+        blocks=list(config.blocks.values()),
+        settlements=list(config.settlements.values()),
     )
 
 
@@ -220,8 +249,9 @@ def _receipt(message: Message, values: dict[str, str], created: bool) -> dict[st
 def reception_form():
     channel = reception_channel(g.config)
     if channel is None:
-        return render_template("messages/reception_unavailable.html", district=g.config,
-                               channels=_open_channels(g.config))
+        return render_template(
+            "messages/reception_unavailable.html", district=g.config, channels=_public_channels(g.config)
+        )
     return _render_form(channel, values={}, errors={}, submission_id=str(uuid.uuid4()))
 
 
@@ -247,8 +277,11 @@ def reception_submit():
     if errors:
         return _render_form(channel, values, errors, submission_id)
     get_session().commit()
-    return render_template("messages/reception_received.html", district=g.config,
-                           receipt=_receipt(result.message, values, result.created))
+    return render_template(
+        "messages/reception_received.html",
+        district=g.config,
+        receipt=_receipt(result.message, values, result.created),
+    )
 
 
 # ---------------------------------------------------------------- the rating link
@@ -285,18 +318,31 @@ def _rated_message(token: str) -> Message:
 
 def _render_rating(message: Message, values: dict[str, str], errors: dict[str, list[str]]) -> str:
     if message.status not in RATEABLE:
-        return render_template("messages/rate_not_yet.html", district=g.config, number=message.number,
-                               received_at=_local(g.config, message.received_at))
+        return render_template(
+            "messages/rate_not_yet.html",
+            district=g.config,
+            number=message.number,
+            received_at=_local(g.config, message.received_at),
+        )
     return render_template(
-        "messages/rate_form.html", district=g.config, number=message.number,
-        received_at=_local(g.config, message.received_at), answered_at=_local(g.config, message.answered_at),
-        previous=message.rating, values=values, errors=errors, csrf_token=_csrf_token(),
+        "messages/rate_form.html",
+        district=g.config,
+        number=message.number,
+        received_at=_local(g.config, message.received_at),
+        answered_at=_local(g.config, message.answered_at),
+        previous=message.rating,
+        values=values,
+        errors=errors,
+        csrf_token=_csrf_token(),
         max_comment=MAX_RATING_COMMENT,
     )
 
 
 def parse_rating_form(form: MultiDict[str, str]) -> tuple[dict[str, str], dict[str, list[str]]]:
-    values = {"score": form.get("score", "").strip(), "comment": form.get("comment", "").strip().replace("\r\n", "\n")}
+    values = {
+        "score": form.get("score", "").strip(),
+        "comment": form.get("comment", "").strip().replace("\r\n", "\n"),
+    }
     errors: dict[str, list[str]] = {}
     if values["score"] not in {"1", "2", "3", "4", "5"}:
         errors["score"] = ["Выберите оценку от 1 до 5."]
@@ -319,10 +365,21 @@ def rate_submit(token: str):
     if errors or message.status not in RATEABLE:
         return _render_rating(message, values, errors)
     try:
-        reopened = ops.rate(session=get_session(), config=g.config, message=message, score=int(values["score"]),
-                            comment=values["comment"] or None, actor=RATING_ACTOR)
+        reopened = ops.rate(
+            session=get_session(),
+            config=g.config,
+            message=message,
+            score=int(values["score"]),
+            comment=values["comment"] or None,
+            actor=RATING_ACTOR,
+        )
     except ops.IntakeError as exc:
         return _render_rating(message, values, {"score": [str(exc)]})
     get_session().commit()
-    return render_template("messages/rate_done.html", district=g.config, number=message.number,
-                           score=int(values["score"]), reopened=reopened)
+    return render_template(
+        "messages/rate_done.html",
+        district=g.config,
+        number=message.number,
+        score=int(values["score"]),
+        reopened=reopened,
+    )

@@ -67,7 +67,24 @@ class TenantConfig:
         return self.data.get("settings") or {}
 
     def deadline_profile(self, profile_id: str) -> dict[str, Any]:
-        return self.resolved["deadline_profiles"][profile_id]
+        """The profile, each timer's source labelled with the act's number for explanations
+        («59-ФЗ, ст. 12 ч. 1» rather than an internal id)."""
+        return self._labelled_profiles[profile_id]
+
+    @cached_property
+    def _labelled_profiles(self) -> dict[str, dict[str, Any]]:
+        acts = {**self.resolved.get("acts", {}), **self.acts}
+        out = {}
+        for pid, profile in self.resolved["deadline_profiles"].items():
+            timers = []
+            for timer in profile.get("timers", []):
+                source = dict(timer.get("source") or {})
+                act = acts.get(source.get("act"), {})
+                if act.get("number") and source.get("act") != "platform":
+                    source["label"] = act["number"] if "ФЗ" in act["number"] else f"№ {act['number']}"
+                timers.append({**timer, "source": source})
+            out[pid] = {**profile, "timers": timers}
+        return out
 
     def blocks_for_topic(self, topic: str) -> list[dict[str, Any]]:
         return [b for b in self.blocks.values() if b.get("topic") == topic]

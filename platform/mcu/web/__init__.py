@@ -17,8 +17,16 @@ def init_app(app: Flask) -> None:
     from mcu.open311 import blueprint as open311
     from mcu.tenancy import blueprint as tenancy
 
-    for bp in (tenancy.home, tenancy.pages, tenancy.api_index, tenancy.api, messages.api, imports_api.api,
-               reception.pages, open311.bp):
+    for bp in (
+        tenancy.home,
+        tenancy.pages,
+        tenancy.api_index,
+        tenancy.api,
+        messages.api,
+        imports_api.api,
+        reception.pages,
+        open311.bp,
+    ):
         app.register_blueprint(bp)
     # Bulk imports are the largest bodies; single-message endpoints set their own, smaller limit.
     if app.config.get("MAX_CONTENT_LENGTH") is None:
