@@ -25,7 +25,10 @@ run: $(STAMP)
 	$(BIN)/mcu db upgrade
 	$(BIN)/mcu tenants load
 	$(BIN)/mcu demo seed
-	$(BIN)/gunicorn --config platform/mcu/gunicorn_conf.py --bind $(HOST):$(PORT) mcu.wsgi:app
+	@# The deadline worker runs beside the web server and stops with it: escalations fire on time
+	@# with no extra step.
+	$(BIN)/mcu worker & WORKER=$$!; trap 'kill $$WORKER 2>/dev/null; wait $$WORKER' EXIT INT TERM; \
+	  $(BIN)/gunicorn --config platform/mcu/gunicorn_conf.py --bind $(HOST):$(PORT) mcu.wsgi:app
 
 lint: $(STAMP)
 	$(BIN)/ruff check platform tests bench

@@ -253,7 +253,7 @@ def demo_seed(slugs: tuple[str, ...], seed: int, until: str | None, months: int,
 tokens_cli = AppGroup("tokens", help="API-токены машинных каналов района.")
 
 
-def _tenant_or_exit(session, slug: str):
+def tenant_or_exit(session, slug: str):
     from mcu.tenancy.queries import tenant_by_slug
 
     tenant = tenant_by_slug(session, slug)
@@ -274,7 +274,7 @@ def tokens_create(slug: str, name: str, channel: str | None) -> None:
     from mcu.tenancy.queries import current_config
 
     with session_scope() as session:
-        tenant = _tenant_or_exit(session, slug)
+        tenant = tenant_or_exit(session, slug)
         config = current_config(session, tenant)
         if channel is not None and (config is None or channel not in config.channels):
             click.echo(f"Канал «{channel}» не настроен в районе {slug}.", err=True)
@@ -298,15 +298,25 @@ def tokens_revoke(slug: str, prefix: str) -> None:
     from mcu.db import session_scope
 
     with session_scope() as session:
-        tenant = _tenant_or_exit(session, slug)
+        tenant = tenant_or_exit(session, slug)
         count = revoke_token(session=session, tenant_id=tenant.id, prefix=prefix, actor=_actor())
     click.echo(f"Отозвано токенов: {count}")
 
 
 def init_app(app: Flask) -> None:
     from mcu.messages.imports_cli import import_command
+    from mcu.rules.cli import emergencies_cli, rules_cli, worker_command
 
-    for group in (db_cli, tenants_cli, demo_cli, tokens_cli, import_command):
+    for group in (
+        db_cli,
+        tenants_cli,
+        demo_cli,
+        tokens_cli,
+        import_command,
+        rules_cli,
+        emergencies_cli,
+        worker_command,
+    ):
         app.cli.add_command(group)
 
 

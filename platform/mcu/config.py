@@ -26,6 +26,18 @@ DEFAULTS: dict[str, Any] = {
     # Seconds a web worker trusts its cached tenant configs before re-checking the database.
     "CONFIG_REFRESH_SECONDS": 5,
     "LOG_LEVEL": "INFO",
+    # Mail for notifications (the in-app inbox needs none). Empty SMTP_HOST: e-mails wait in
+    # the outbox until a server is configured.
+    "SMTP_HOST": "",
+    "SMTP_PORT": 25,
+    "SMTP_USER": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_STARTTLS": False,
+    "MAIL_FROM": "МЦУ <mcu@localhost>",
+    "MAIL_MAX_ATTEMPTS": 8,
+    # `mcu worker`: seconds between polls, deadlines per transaction.
+    "WORKER_POLL_SECONDS": 5,
+    "WORKER_BATCH": 200,
 }
 
 ENV_PREFIX = "MCU_"
@@ -76,7 +88,13 @@ def load_config(test_config: dict[str, Any] | None = None) -> dict[str, Any]:
         config["DATABASE_URL"] = f"sqlite:///{instance / 'mcu.sqlite3'}"
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _instance_secret(instance)
-    config["CONFIG_REFRESH_SECONDS"] = float(config["CONFIG_REFRESH_SECONDS"])
+    # Environment values arrive as text.
+    for key in ("CONFIG_REFRESH_SECONDS", "WORKER_POLL_SECONDS"):
+        config[key] = float(config[key])
+    for key in ("SMTP_PORT", "MAIL_MAX_ATTEMPTS", "WORKER_BATCH"):
+        config[key] = int(config[key])
+    if isinstance(config["SMTP_STARTTLS"], str):
+        config["SMTP_STARTTLS"] = config["SMTP_STARTTLS"].strip().lower() in ("1", "true", "yes", "on")
     return config
 
 

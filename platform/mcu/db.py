@@ -34,7 +34,9 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # pragma: no cover - trivial
-            conn.exec_driver_sql("BEGIN")
+            # The worker asks for BEGIN IMMEDIATE: the write lock at once, so two workers never
+            # both read a deadline as pending.
+            conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', '')}".strip())
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)

@@ -8,8 +8,10 @@ from mcu.audit.models import AuditRecord
 from mcu.auth.models import RoleAssignment, User
 from mcu.emergencies.models import Emergency
 from mcu.messages.models import Assignment, Citizen, Deadline, Event, Message
+from mcu.notifications.models import MailOutbox, Notification
 from mcu.participation.models import ParticipationEvent
 from mcu.roadmaps.models import Roadmap, RoadmapMeasure
+from mcu.rules.models import RuleDecision
 from mcu.tenancy.models import Tenant, TenantConfigVersion, TenantCounter
 
 __all__ = [
@@ -20,11 +22,14 @@ __all__ = [
     "Emergency",
     "Event",
     "KpiValue",
+    "MailOutbox",
     "Message",
+    "Notification",
     "ParticipationEvent",
     "Roadmap",
     "RoadmapMeasure",
     "RoleAssignment",
+    "RuleDecision",
     "Tenant",
     "TenantConfigVersion",
     "TenantCounter",

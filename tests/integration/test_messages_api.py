@@ -298,7 +298,9 @@ def test_six_month_registry_needs_its_ground_where_the_district_keeps_it(loaded_
     )
     body = done.get_json()
     assert body["status"] == "long_term"
-    assert body["events"][-1]["kind"] == "register_long_term"
+    kinds = [e["kind"] for e in body["events"]]
+    # The registry entry, then the six-month rule telling the block's responsible (п.4.2.8).
+    assert kinds[-2:] == ["register_long_term", "notified"]
 
 
 def test_registration_date_from_the_source_registry_starts_the_appeal_term(loaded_app):

@@ -57,14 +57,16 @@ def _tenant_routes(app):
             yield rule
 
 
-def _fill(rule, tenant: str, message_id: str | None = None) -> str:
-    """The rule's URL with every argument filled: the tenant, a message id, or a placeholder."""
+def _fill(rule, tenant: str, ids: dict[str, str] | None = None) -> str:
+    """The rule's URL with every argument filled: the tenant, the id of a real object named by
+    the argument (`message_id` → a message …), or a placeholder."""
     path = rule.rule
     for name, converter in rule._converters.items():
         if name == "tenant":
             value = tenant
         elif type(converter).__name__ == "UUIDConverter":
-            value = message_id or str(uuid.uuid4())
+            assert ids is None or name in ids, f"{rule.rule}: no object of another tenant for <{name}>"
+            value = (ids or {}).get(name) or str(uuid.uuid4())
         else:
             value = "x"
         path = re.sub(rf"<(?:[^:>]+:)?{name}>", value, path)
@@ -86,8 +88,9 @@ def test_every_tenant_route_is_404_for_an_unknown_tenant(loaded_app):
             assert response.status_code == 404, (method, path, response.status_code)
 
 
-def test_every_message_route_is_404_for_another_tenants_message(loaded_app):
-    """Walk every route that takes a message id as a user (token) of another tenant."""
+def test_every_object_route_is_404_for_another_tenants_object(loaded_app):
+    """Walk every route that takes an object id (message, emergency, notification) as a user
+    (token) of another tenant, with that id being a real object of the first tenant."""
     runner, client = loaded_app.test_cli_runner(), loaded_app.test_client()
 
     def token(slug):
@@ -98,21 +101,49 @@ def test_every_message_route_is_404_for_another_tenants_message(loaded_app):
 
     owner, intruder = token("kondinsky"), token("sovetsky")
     message = client.post(
-        "/api/v1/kondinsky/messages", headers=owner, json={"channel": "pos", "text": "Яма на дороге"}
+        "/api/v1/kondinsky/messages",
+        headers=owner,
+        json={"channel": "pos", "text": "Сильный запах газа в подъезде, дети дома"},
     )
-    message_id = message.get_json()["id"]
+    emergency = client.get("/api/v1/kondinsky/emergencies", headers=owner).get_json()["emergencies"][0]
+    mcu_head = next(p for p, v in _roster(loaded_app, "kondinsky").items() if "mcu_head" in v)
+    inbox = client.get(f"/api/v1/kondinsky/notifications?position={mcu_head}", headers=owner).get_json()
+    ids = {
+        "message_id": message.get_json()["id"],
+        "emergency_id": emergency["id"],
+        "notification_id": inbox["notifications"][0]["id"],
+    }
     walked = 0
     for rule in _tenant_routes(loaded_app):
         if not any(type(c).__name__ == "UUIDConverter" for c in rule._converters.values()):
             continue
-        path = _fill(rule, "sovetsky", message_id)
+        path = _fill(rule, "sovetsky", ids)
         for method in _methods(rule):
             response = client.open(
-                path, method=method, headers=intruder, json={"action": "start", "score": 5}
+                path,
+                method=method,
+                headers=intruder,
+                json={"action": "start", "score": 5, "decisions": "меры приняты"},
             )
             assert response.status_code == 404, (method, path, response.status_code)
             walked += 1
-    assert walked >= 3  # GET message, POST actions, POST rating (and any route added later)
+    assert walked >= 7  # message, its actions, rating, decisions; emergency, its closing; inbox read
+    # And the owner does reach them: the 404s above are the tenant boundary, not broken routes.
+    assert (
+        client.get(f"/api/v1/kondinsky/emergencies/{ids['emergency_id']}", headers=owner).status_code == 200
+    )
+
+
+def _roster(app, slug):
+    from sqlmodel import Session
+
+    from mcu.db import engine
+    from mcu.tenancy.queries import current_config, tenant_by_slug
+
+    with app.app_context(), Session(engine()) as s:
+        config = current_config(s, tenant_by_slug(s, slug))
+        kinds = {r["id"]: r["kind"] for r in config.roles.values()}
+        return {p["id"]: {kinds[r] for r in p.get("roles", [])} for p in config.roster.values()}
 
 
 @pytest.mark.parametrize("payload", ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>'])

@@ -30,7 +30,10 @@ from sqlmodel import Session, select
 
 from mcu.deadlines.compute import answer_timer, compute_due
 from mcu.ids import uuid7
-from mcu.messages.models import Assignment, Citizen, Event, Message
+from mcu.messages.models import Assignment, Citizen, Deadline, Event, Message
+from mcu.rules.facts import received_facts
+from mcu.rules.operations import handle, rulebook
+from mcu.sqltypes import utcnow
 from mcu.tenancy.config import TenantConfig
 from mcu.tenancy.models import TenantCounter
 from mcu.tenancy.queries import current_config, list_tenants
@@ -347,6 +350,9 @@ def seed_tenants(
         _insert(session, Message, messages)
         _insert(session, Assignment, assignments)
         _insert(session, Event, events)
+        _insert(session, Deadline, _open_deadlines(tenant.id, messages))
+        session.flush()
+        _evaluate_latest(session, config, tenant.id)
         counter = session.get(TenantCounter, (tenant.id, "message_number"))
         if counter is None:
             counter = TenantCounter(tenant_id=tenant.id, name="message_number", value=0)
@@ -356,3 +362,39 @@ def seed_tenants(
         report[tenant.slug] = len(messages)
         progress(f"{tenant.slug}: сообщений {len(messages)}, событий {len(events)}")
     return report
+
+
+def _open_deadlines(tenant_id: int, messages: list[dict]) -> list[dict]:
+    """Open demo messages keep their answer term as a durable timer: the worker escalates the
+    overdue ones as it would real ones."""
+    return [
+        {
+            "tenant_id": tenant_id,
+            "id": uuid7(),
+            "message_id": m["id"],
+            "timer": "answer",
+            "due_at": m["due_at"],
+            "status": "pending",
+            "explanation": {"text": "срок ответа (демонстрационные данные)"},
+            "attempts": 0,
+            "created_at": m["received_at"],
+        }
+        for m in messages
+        if m["answered_at"] is None
+    ]
+
+
+def _evaluate_latest(session: Session, config: TenantConfig, tenant_id: int) -> None:
+    """The last day's messages go through the district's rules as if they had just arrived, so
+    the demo starts with today's emergencies and running timers."""
+    now = utcnow()
+    book = rulebook(config)
+    latest = session.exec(
+        select(Message)
+        .where(Message.tenant_id == tenant_id, Message.received_at > now - timedelta(hours=24))
+        .order_by(Message.received_at)
+    )
+    for message in latest:
+        if message.answered_at is None:
+            facts = received_facts(session, book, message, assigned=True, now=now)
+            handle(session, config, "message_received", facts=facts, now=now, message=message, book=book)

@@ -101,11 +101,21 @@ def get_message(message_id: uuid.UUID):
     return jsonify(message_public(get_session(), g.config, _message_or_404(message_id), with_events=True))
 
 
+@api.get("/messages/<uuid:message_id>/decisions")
+@token_required
+def get_message_decisions(message_id: uuid.UUID):
+    """Every rule that fired for the message, with its decree clause, facts and actions."""
+    from mcu.rules.queries import decisions_for_message, decisions_public
+
+    message = _message_or_404(message_id)
+    return jsonify(decisions=decisions_public(decisions_for_message(get_session(), message)))
+
+
 class ActionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     action: str = Field(
-        pattern="^(classify|assign|start|answer|answer_preliminary|close|resolve|extend|forward|mark_duplicate|register_long_term|reopen)$"
+        pattern="^(classify|assign|start|answer|answer_preliminary|close|resolve|extend|forward|mark_duplicate|register_long_term|reopen|refuse)$"
     )
     reason: str = Field(default="", max_length=2000)
     block: str | None = None
@@ -187,6 +197,10 @@ def _apply(action: ActionIn, message, actor: str) -> None:
             actor=actor,
             reason=action.reason,
         )
+    elif action.action == "start":
+        ops.start(session=session, message=message, actor=actor, reason=action.reason or None)
+    elif action.action == "refuse":
+        ops.refuse(session=session, config=config, message=message, actor=actor, reason=action.reason)
     else:
         ops.transition(session, message, action.action, actor=actor, reason=action.reason)
 

@@ -53,6 +53,7 @@ class Message(TenantOwned, table=True):
         sa.UniqueConstraint("tenant_id", "number", name="uq_message_number"),
         tenant_fk(["citizen_id"], "citizen"),
         tenant_fk(["duplicate_of_id"], "message"),
+        tenant_fk(["emergency_id"], "emergency"),
         sa.Index("ix_message_tenant_received", "tenant_id", "received_at"),
         sa.Index("ix_message_tenant_block_received", "tenant_id", "block_id", "received_at"),
         sa.Index("ix_message_tenant_status", "tenant_id", "status"),
@@ -76,6 +77,8 @@ class Message(TenantOwned, table=True):
     threat_to_life: bool = False
     status: str = Field(default="new", max_length=32)
     duplicate_of_id: uuid.UUID | None = None
+    # Messages of a spike (or about the same threat) are grouped under their emergency.
+    emergency_id: uuid.UUID | None = None
     received_at: datetime = ts_field()
     registered_at: datetime | None = ts_field(nullable=True)
     due_at: datetime | None = ts_field(nullable=True)
@@ -115,6 +118,14 @@ class Deadline(TenantOwned, table=True):
         tenant_fk(["message_id"], "message"),
         sa.Index("ix_deadline_tenant_status_due", "tenant_id", "status", "due_at"),
         sa.Index("ix_deadline_tenant_message", "tenant_id", "message_id"),
+        tenant_fk(["emergency_id"], "emergency"),
+        # The worker claims due rows of every tenant: a small index over pending rows only.
+        sa.Index(
+            "ix_deadline_pending_due",
+            "due_at",
+            postgresql_where=sa.text("status = 'pending'"),
+            sqlite_where=sa.text("status = 'pending'"),
+        ),
     )
 
     message_id: uuid.UUID | None = None

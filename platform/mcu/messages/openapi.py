@@ -21,6 +21,8 @@ MESSAGE_ID = {
     "schema": {"type": "string", "format": "uuid"},
 }
 ERR = {"$ref": "#/components/schemas/Error"}
+EMERGENCY_ID = {**MESSAGE_ID, "name": "emergency_id"}
+NOTIFICATION_ID = {**MESSAGE_ID, "name": "notification_id"}
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -92,6 +94,17 @@ def document() -> dict[str, Any]:
                 "duplicate_of",
                 "events",
             )
+        },
+    }
+    schemas["EmergencyCloseIn"] = {
+        "type": "object",
+        "required": ["decisions"],
+        "properties": {
+            "decisions": {
+                "type": "string",
+                "minLength": 1,
+                "description": "Принятые решения и проведённые мероприятия",
+            }
         },
     }
     msg = {"$ref": "#/components/schemas/Message"}
@@ -183,6 +196,71 @@ def document() -> dict[str, Any]:
                         "200": _json({"type": "object"}, "Оценка принята"),
                         **_errors(400, 401, 404, 422),
                     },
+                }
+            },
+            "/api/v1/{tenant}/messages/{message_id}/decisions": {
+                "get": {
+                    "summary": "Почему: сработавшие правила эскалации с пунктом постановления, фактами и действиями",
+                    "parameters": [TENANT, MESSAGE_ID],
+                    "responses": {"200": _json({"type": "object"}, "Решения правил"), **_errors(401, 404)},
+                }
+            },
+            "/api/v1/{tenant}/emergencies": {
+                "get": {
+                    "summary": "Аварийные ситуации района",
+                    "parameters": [
+                        TENANT,
+                        {"name": "status", "in": "query", "schema": {"enum": ["open", "closed"]}},
+                    ],
+                    "responses": {
+                        "200": _json({"type": "object"}, "Аварийные ситуации"),
+                        **_errors(401, 404, 422),
+                    },
+                }
+            },
+            "/api/v1/{tenant}/emergencies/{emergency_id}": {
+                "get": {
+                    "summary": "Аварийная ситуация: сообщения, сроки и напоминания, события, решения правил",
+                    "parameters": [TENANT, EMERGENCY_ID],
+                    "responses": {
+                        "200": _json({"type": "object"}, "Аварийная ситуация"),
+                        **_errors(401, 404),
+                    },
+                }
+            },
+            "/api/v1/{tenant}/emergencies/{emergency_id}/close": {
+                "post": {
+                    "summary": "Закрыть с записью принятых решений и мероприятий (ХМ Регламент п.5.7)",
+                    "parameters": [TENANT, EMERGENCY_ID],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/EmergencyCloseIn"}}
+                        },
+                    },
+                    "responses": {
+                        "200": _json({"type": "object"}, "Закрыта"),
+                        **_errors(400, 401, 404, 409, 422),
+                    },
+                }
+            },
+            "/api/v1/{tenant}/notifications": {
+                "get": {
+                    "summary": "Входящие уведомления должности или роли",
+                    "parameters": [
+                        TENANT,
+                        {"name": "position", "in": "query", "schema": {"type": "string"}},
+                        {"name": "role", "in": "query", "schema": {"type": "string"}},
+                        {"name": "unread", "in": "query", "schema": {"type": "boolean"}},
+                    ],
+                    "responses": {"200": _json({"type": "object"}, "Уведомления"), **_errors(401, 404, 422)},
+                }
+            },
+            "/api/v1/{tenant}/notifications/{notification_id}/read": {
+                "post": {
+                    "summary": "Отметить уведомление прочитанным",
+                    "parameters": [TENANT, NOTIFICATION_ID],
+                    "responses": {"200": _json({"type": "object"}, "Отмечено"), **_errors(401, 404)},
                 }
             },
         },

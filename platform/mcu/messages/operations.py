@@ -24,6 +24,8 @@ from mcu.messages.classify import classifier_for, detect_threat
 from mcu.messages.models import Assignment, Citizen, Deadline, Event, Message
 from mcu.messages.routing import route
 from mcu.messages.schemas import MessageIn
+from mcu.rules.facts import message_facts, received_facts
+from mcu.rules.operations import handle, rulebook
 from mcu.sqltypes import utcnow
 from mcu.tenancy.config import TenantConfig
 
@@ -32,6 +34,9 @@ log = logging.getLogger(__name__)
 # Tenants may tighten this through the poor-answer rule set's `max_poor_rating` parameter.
 DEFAULT_MAX_POOR_RATING = 2
 EXTENSION_MAX_DAYS = 30  # 59-ФЗ ст. 12 ч. 2: once, by up to 30 days
+# Timers a reply stops: any reply is feedback; only the final answer meets the answer term.
+FEEDBACK_CLOSES = ("first_response", "no_feedback")
+FINAL_CLOSES = ("answer", "first_response", "no_feedback", "overdue_followup")
 
 
 class IntakeError(ValueError):
@@ -213,6 +218,20 @@ def _assign(
     return assignment
 
 
+def _evaluate(
+    session: Session,
+    config: TenantConfig,
+    message: Message,
+    event: str,
+    *,
+    now: datetime | None = None,
+    **facts: Any,
+) -> None:
+    """Hand what just happened to the message to the district's rules, in this transaction."""
+    now = now or utcnow()
+    handle(session, config, event, facts={**message_facts(message, now), **facts}, now=now, message=message)
+
+
 def _set(message: Message, status: str) -> None:
     message.status = status
     message.updated_at = utcnow()
@@ -252,7 +271,7 @@ def receive_message(
     try:
         with session.begin_nested():
             message, assignment, deadline = _create(
-                session, config, data, channel, external_id, received, actor
+                session, config, data, channel, external_id, received, actor, now
             )
     except IntegrityError:
         # The same delivery raced us to the unique key: it is stored once, return that one.
@@ -294,6 +313,7 @@ def _create(
     external_id: str,
     received: datetime,
     actor: str,
+    now: datetime,
 ) -> tuple[Message, Assignment | None, Deadline]:
     # Everything is decided first and written once: two flushes of batched inserts, no UPDATEs.
     threat = detect_threat(data.text, config.resolved.get("threat_to_life") or {})
@@ -425,6 +445,11 @@ def _create(
             new=True,
         )
     session.flush()
+    # The rules see the message as stored: escalation timers, threat and spike emergencies.
+    book = rulebook(config)
+    if "message_received" in book.events:
+        facts = received_facts(session, book, message, assigned=assignment is not None, now=now)
+        handle(session, config, "message_received", facts=facts, now=now, message=message, book=book)
     return message, assignment, deadline
 
 
@@ -437,6 +462,7 @@ def transition(
     actor: str,
     reason: str | None = None,
     data: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> None:
     before = message.status
     _set(message, lifecycle.next_status(before, action))
@@ -445,6 +471,7 @@ def transition(
         message,
         action,
         actor=actor,
+        at=at,
         reason=reason,
         data={"from": before, "to": message.status, **(data or {})},
     )
@@ -478,6 +505,24 @@ def reclassify(
         transition(
             session, message, "assign", actor=actor, reason="повторная маршрутизация после смены блока"
         )
+    _evaluate(session, config, message, "message_classified", long_term=False, previous_block=old)
+
+
+def assign_by_rule(
+    *, session: Session, config: TenantConfig, message: Message, position_id: str, reason: str, rule_id: str
+) -> None:
+    """An `assign` action of a rule: like staff assignment, the rule being the actor."""
+    if message.status in lifecycle.TRANSITIONS["assign"][0]:
+        transition(session, message, "assign", actor=f"rule:{rule_id}", reason=reason)
+    _assign(
+        session,
+        config,
+        message,
+        actor=f"rule:{rule_id}",
+        automatic=True,
+        position_id=position_id,
+        reason=reason,
+    )
 
 
 def assign(
@@ -489,8 +534,10 @@ def assign(
     _assign(session, config, message, actor=actor, automatic=False, position_id=position_id, reason=reason)
 
 
-def answer(*, session: Session, message: Message, text: str, final: bool, actor: str) -> None:
-    now = utcnow()
+def answer(
+    *, session: Session, message: Message, text: str, final: bool, actor: str, now: datetime | None = None
+) -> None:
+    now = now or utcnow()
     transition(
         session,
         message,
@@ -498,13 +545,45 @@ def answer(*, session: Session, message: Message, text: str, final: bool, actor:
         actor=actor,
         reason=text,
         data={"final": final},
+        at=now,
     )
-    timers = ("answer",) if final else ("first_response",)
-    for row in _pending(session, message, timers[0]):
-        row.status = "met" if now <= row.due_at else "missed"
-        row.fired_at = now
+    for timer in FINAL_CLOSES if final else FEEDBACK_CLOSES:
+        for row in _pending(session, message, timer):
+            row.status = "met" if now <= row.due_at else "missed"
+            row.fired_at = now
     if final:
         message.answered_at = now
+
+
+def start(
+    *, session: Session, message: Message, actor: str, reason: str | None = None, now: datetime | None = None
+) -> None:
+    """The executor takes the message into work: that is feedback (ХМ Регламент п.4.2.3)."""
+    now = now or utcnow()
+    transition(session, message, "start", actor=actor, reason=reason or "взято в работу", at=now)
+    for row in _pending(session, message, "no_feedback"):
+        row.status = "met"
+        row.fired_at = now
+
+
+def refuse(
+    *,
+    session: Session,
+    config: TenantConfig,
+    message: Message,
+    actor: str,
+    reason: str,
+    now: datetime | None = None,
+) -> None:
+    """The executor refuses to solve the problem (ХМ Регламент п.4.3.5): recorded, and the
+    rules take it up (to the block's responsible and the head of the district)."""
+    now = now or utcnow()
+    if not reason:
+        raise IntakeError("reason", "укажите причину отказа")
+    if message.status not in lifecycle.OPEN:
+        raise IntakeError("reason", "отказаться можно только от открытого сообщения")
+    _event(session, message, "executor_refused", actor=actor, at=now, reason=reason)
+    _evaluate(session, config, message, "executor_refused", now=now, reason=reason)
 
 
 def extend(
@@ -618,7 +697,7 @@ def register_long_term(
     """Ханты-Мансийский Регламент п.4.2.8: a problem that cannot be solved within 6 months, or
     for which there is no legal ground, is recorded for further analysis — only in a district
     whose configuration keeps that registry (the six-month-registry rule set)."""
-    if not _rule_set_enabled(config, "six-month-registry"):
+    if not rulebook(config).enabled("six-month-registry"):
         raise IntakeError("ground", "в районе не ведётся реестр проблем, не решаемых в срок до 6 месяцев")
     if ground not in LONG_TERM_GROUNDS:
         raise IntakeError(
@@ -634,33 +713,41 @@ def register_long_term(
         reason=reason,
         data={"ground": ground, "ground_text": LONG_TERM_GROUNDS[ground]},
     )
-
-
-def _rule_set_enabled(config: TenantConfig, rule_set: str) -> bool:
-    return any(
-        used.get("use") == rule_set and used.get("enabled", True)
-        for used in (config.data.get("escalation") or {}).get("rule_sets") or []
-    )
+    _evaluate(session, config, message, "message_classified", long_term=True, ground=ground)
 
 
 def rate(
-    *, session: Session, config: TenantConfig, message: Message, score: int, comment: str | None, actor: str
+    *,
+    session: Session,
+    config: TenantConfig,
+    message: Message,
+    score: int,
+    comment: str | None,
+    actor: str,
+    now: datetime | None = None,
 ) -> bool:
     """The citizen rates the answer 1–5; a poor rating reopens the message. Returns reopened."""
     if not 1 <= score <= 5:
         raise IntakeError("score", "оценка — целое число от 1 до 5")
     if message.status not in ("answered", "resolved", "closed"):
         raise IntakeError("score", "оценить можно только сообщение, на которое дан ответ")
+    now = now or utcnow()
     message.rating = score
-    _event(session, message, "rated", actor=actor, reason=comment, data={"score": score})
+    _event(session, message, "rated", actor=actor, at=now, reason=comment, data={"score": score})
+    _evaluate(session, config, message, "answer_rated", now=now, score=score)
     if score <= poor_rating_limit(config):
         transition(
-            session, message, "reopen", actor=actor, reason=f"житель не удовлетворён ответом (оценка {score})"
+            session,
+            message,
+            "reopen",
+            actor=actor,
+            reason=f"житель не удовлетворён ответом (оценка {score})",
+            at=now,
         )
         profile = config.deadline_profile(config.channels[message.channel_id]["deadline_profile"])
         due = compute_due(
             timer={**answer_timer(profile, message.topic), "from": "reopened"},
-            start=utcnow(),
+            start=now,
             tz=config.tz,
             settings=config.settings,
             profile_id=profile["id"],
@@ -672,9 +759,6 @@ def rate(
 
 
 def poor_rating_limit(config: TenantConfig) -> int:
-    for used in (config.data.get("escalation") or {}).get("rule_sets") or []:
-        if used.get("use") == "poor-answer" and used.get("enabled", True):
-            value = (used.get("params") or {}).get("max_poor_rating")
-            if value is not None:
-                return int(value["value"] if isinstance(value, dict) else value)
-    return DEFAULT_MAX_POOR_RATING
+    """The rating at or below which an answer is poor: the poor-answer set's parameter where the
+    district uses the set, the platform's scale otherwise."""
+    return int(rulebook(config).param("poor-answer", "max_poor_rating", DEFAULT_MAX_POOR_RATING))

@@ -55,6 +55,30 @@ def _items(data: Any, key: str, file: str, problems: list[Problem]) -> list[dict
     return out
 
 
+def _param_references(rule_set: LocDict) -> list[Problem]:
+    """`{param: x}` must name a parameter the set declares."""
+    declared = set(rule_set.get("params") or {})
+    problems = []
+
+    def walk(node: Any, path: list[Any]) -> None:
+        if isinstance(node, dict):
+            if set(node) == {"param"} and isinstance(node["param"], str) and node["param"] not in declared:
+                problems.append(
+                    Problem(
+                        locate(rule_set, path),
+                        f"параметр «{node['param']}» не объявлен в разделе params набора «{rule_set.get('id')}»",
+                    )
+                )
+            for key, value in node.items():
+                walk(value, [*path, key])
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, [*path, i])
+
+    walk(rule_set.get("rules"), ["rules"])
+    return problems
+
+
 def load_library(root: Path) -> tuple[Library, list[Problem]]:
     lib = Library(root=root)
     problems: list[Problem] = []
@@ -82,6 +106,14 @@ def load_library(root: Path) -> tuple[Library, list[Problem]]:
             if not isinstance(data, LocDict) or not isinstance(data.get("id"), str):
                 problems.append(Problem(Loc(_rel(path, root), 1, 1), "нет идентификатора «id»"))
                 continue
+            if folder == "escalation":
+                from mcu.tenancy.schema import validate
+
+                errors = validate(data, "rule-set")
+                problems.extend(errors)
+                problems.extend(_param_references(data))
+                if errors:
+                    continue
             if data["id"] in target:
                 problems.append(Problem(locate(data, ["id"]), f"идентификатор «{data['id']}» повторяется"))
             target[data["id"]] = data

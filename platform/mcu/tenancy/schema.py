@@ -14,7 +14,7 @@ from referencing import Registry, Resource
 
 from mcu.tenancy.yamlsrc import Problem, locate
 
-SCHEMA_FILES = ("tenant.schema.json", "region.schema.json")
+SCHEMA_FILES = ("tenant.schema.json", "region.schema.json", "rule-set.schema.json")
 
 _TYPES = {
     "string": "текст",
@@ -128,7 +128,7 @@ def _explain(error: ValidationError, root: Any) -> list[Problem]:
 
 
 def validate(data: Any, kind: str) -> list[Problem]:
-    """Validate a district (kind='tenant') or region (kind='region') document."""
+    """Validate a district ('tenant'), region ('region') or shared rule set ('rule-set') document."""
     validator = _validators()[kind]
     problems: list[Problem] = []
     for error in validator.iter_errors(data):

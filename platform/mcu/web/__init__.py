@@ -12,8 +12,10 @@ JSON_PREFIXES = ("/api/",)
 
 
 def init_app(app: Flask) -> None:
+    from mcu.emergencies import blueprint as emergencies
     from mcu.messages import blueprint as messages
     from mcu.messages import imports_api, reception
+    from mcu.notifications import blueprint as notifications
     from mcu.open311 import blueprint as open311
     from mcu.tenancy import blueprint as tenancy
 
@@ -23,6 +25,8 @@ def init_app(app: Flask) -> None:
         tenancy.api_index,
         tenancy.api,
         messages.api,
+        emergencies.api,
+        notifications.api,
         imports_api.api,
         reception.pages,
         open311.bp,
