@@ -34,16 +34,19 @@ lint: $(STAMP)
 	$(BIN)/ruff check platform tests bench
 
 test-sqlite: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=10
 
 # The same suite against PostgreSQL; skipped (said so, not silently) when no server answers.
 test-postgres: $(STAMP)
 	@if $(BIN)/python -m mcu.testing.pg_probe "$(MCU_TEST_PG_URL)"; then \
 	  echo "== PostgreSQL pass ($(MCU_TEST_PG_URL))"; \
-	  MCU_TEST_PG_URL="$(MCU_TEST_PG_URL)" MCU_TEST_DB=postgres $(BIN)/pytest -q; \
+	  MCU_TEST_PG_URL="$(MCU_TEST_PG_URL)" MCU_TEST_DB=postgres $(BIN)/pytest -q --durations=10; \
 	else echo "== PostgreSQL not reachable at $(MCU_TEST_PG_URL): PostgreSQL pass skipped"; fi
 
-test: lint test-sqlite test-postgres
+# The two passes are independent (own SQLite files, a throw-away PostgreSQL database each run):
+# they run side by side, each one's output printed whole when it ends; either failing fails.
+test: lint
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

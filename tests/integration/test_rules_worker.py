@@ -459,3 +459,28 @@ def test_a_cadence_changed_on_reload_applies_to_running_reminders(make_app, tmp_
             }
         assert pending["emergency_report"] == timedelta(hours=7)  # +4 h fired, then every 3 h
         assert "emergency_monitoring" not in pending  # switched off: the running one stopped
+
+
+def test_one_bad_deadline_does_not_stop_the_batch(loaded_app):
+    with loaded_app.app_context():
+        now = datetime.now(UTC)
+        ids = _overdue_messages("khanty-mansiysky", 20, now - timedelta(minutes=5))
+        config = _config("khanty-mansiysky")
+        with Session(engine()) as s:
+            bad = Deadline(
+                tenant_id=config.tenant_id,
+                timer="roadmap_due",
+                due_at=now - timedelta(minutes=6),
+                explanation={"roadmap": "not-a-uuid"},  # corrupt: evaluating it raises
+            )
+            s.add(bad)
+            s.commit()
+            bad_id = bad.id
+        assert fire_due(engine(), now=now, batch=50) == 21
+        assert set(_block_head_decisions_per_message(config.tenant_id).values()) == {1}
+        assert len(_block_head_decisions_per_message(config.tenant_id)) == len(ids)
+        with Session(engine()) as s:
+            row = s.get(Deadline, (config.tenant_id, bad_id))
+            assert (row.status, row.attempts) == ("pending", 1)
+            assert row.claimed_until > now  # retried later, with a growing pause
+        assert fire_due(engine(), now=now, batch=50) == 0

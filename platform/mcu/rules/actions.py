@@ -102,12 +102,22 @@ def _message_event(session: Session, trigger: Trigger, kind: str, reason: str, d
 
 
 def _users(session: Session, tenant_id: int, who: Addressee) -> list[User]:
+    # Cached for the session (a request, or one worker batch): a batch addresses the same few
+    # roles hundreds of times.
+    cache = session.info.setdefault("mcu.role_users", {})
+    key = (tenant_id, who.role_id)
+    if key not in cache:
+        cache[key] = _query_users(session, tenant_id, who.role_id)
+    return cache[key]
+
+
+def _query_users(session: Session, tenant_id: int, role_id: str) -> list[User]:
     query = (
         select(User)
         .join(RoleAssignment, RoleAssignment.user_id == User.id)
         .where(
             RoleAssignment.tenant_id == tenant_id,
-            RoleAssignment.role_id == who.role_id,
+            RoleAssignment.role_id == role_id,
             RoleAssignment.active,
             User.is_active,
         )

@@ -81,6 +81,7 @@ def handle(
     depth: int = 0,
     book: RuleBook | None = None,
     since: datetime | None = None,
+    flush: bool = True,
 ) -> list[RuleDecision]:
     book = book or rulebook(config)
     if event not in book.events or depth > MAX_DEPTH:
@@ -128,5 +129,6 @@ def handle(
         )
         session.add(decision)
         out.append(decision)
-    session.flush()
+    if flush:  # the worker flushes a whole batch at once instead
+        session.flush()
     return out

@@ -21,7 +21,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import or_, tuple_
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -71,31 +71,37 @@ class _Configs:
 
 # ---------------------------------------------------------------- deadlines
 def fire_due(engine: Engine, *, now: datetime | None = None, batch: int = 200) -> int:
-    """Claim and fire up to `batch` due deadlines in one transaction. Returns how many."""
-    now = now or utcnow()
+    """Claim and fire up to `batch` due deadlines in one transaction. Returns how many.
+
+    The batch is written in one flush (the INSERTs go out together); if that fails, the batch is
+    redone row by row, each in a savepoint, so one bad row cannot stop the others."""
+    clock = (lambda: now) if now is not None else utcnow
     with _session(engine) as session:
-        query = (
-            select(Deadline)
-            .where(
-                Deadline.status == "pending",
-                Deadline.due_at <= now,
-                or_(Deadline.claimed_until.is_(None), Deadline.claimed_until <= now),
-            )
-            .order_by(Deadline.due_at)
-            .limit(batch)
-        )
-        if _is_pg(engine):
-            query = query.with_for_update(skip_locked=True)
-        rows = list(session.exec(query))
+        rows = _claim(session, engine, clock(), batch)
+        if not rows:
+            session.commit()
+            return 0
+        ids = [(r.tenant_id, r.id) for r in rows]
+        at = clock()  # after the claim: on SQLite the claim may have waited for the write lock
+        try:
+            _fire_batch(session, rows, at)
+            session.commit()
+            return len(rows)
+        except Exception:
+            log.exception("a batch of %s deadlines failed; firing them one by one", len(rows))
+            session.rollback()
+    with _session(engine) as session:
+        rows = _claim(session, engine, clock(), batch, ids=ids)
+        at = clock()
         configs = _Configs(session)
         for row in rows:
             try:
                 with session.begin_nested():
-                    _fire(session, configs, row, now)
-            except Exception as exc:  # one bad row must not stop the others
+                    _fire(session, configs, row, at)
+            except Exception as exc:
                 log.exception("deadline %s of tenant %s failed", row.id, row.tenant_id)
                 row.attempts += 1
-                row.claimed_until = now + timedelta(minutes=2**row.attempts)
+                row.claimed_until = at + timedelta(minutes=2**row.attempts)
                 if row.attempts >= MAX_ATTEMPTS:
                     row.status = "failed"
                     row.explanation = {**row.explanation, "error": str(exc)[:500]}
@@ -103,7 +109,49 @@ def fire_due(engine: Engine, *, now: datetime | None = None, batch: int = 200) -
         return len(rows)
 
 
-def _fire(session: Session, configs: _Configs, row: Deadline, now: datetime) -> None:
+def _claim(
+    session: Session,
+    engine: Engine,
+    now: datetime,
+    batch: int,
+    *,
+    ids: list[tuple[int, uuid.UUID]] | None = None,
+) -> list[Deadline]:
+    query = select(Deadline).where(
+        Deadline.status == "pending",
+        Deadline.due_at <= now,
+        or_(Deadline.claimed_until.is_(None), Deadline.claimed_until <= now),
+    )
+    if ids is not None:
+        query = query.where(tuple_(Deadline.tenant_id, Deadline.id).in_(ids))
+    query = query.order_by(Deadline.due_at).limit(batch)
+    if _is_pg(engine):
+        query = query.with_for_update(skip_locked=True)
+    return list(session.exec(query))
+
+
+def _fire_batch(session: Session, rows: list[Deadline], now: datetime) -> None:
+    # Load what the rows watch in two queries; the list keeps them in the identity map, where
+    # `session.get` finds them without a round trip each.
+    keep = [
+        *_load(session, Message, {(r.tenant_id, r.message_id) for r in rows if r.message_id}),
+        *_load(session, Emergency, {(r.tenant_id, r.emergency_id) for r in rows if r.emergency_id}),
+    ]
+    configs = _Configs(session)
+    with session.no_autoflush:
+        for row in rows:
+            _fire(session, configs, row, now, flush=False)
+    session.flush()
+    del keep
+
+
+def _load(session: Session, model: Any, keys: set[tuple[int, uuid.UUID]]) -> list[Any]:
+    if not keys:
+        return []
+    return list(session.exec(select(model).where(tuple_(model.tenant_id, model.id).in_(list(keys)))))
+
+
+def _fire(session: Session, configs: _Configs, row: Deadline, now: datetime, *, flush: bool = True) -> None:
     config = configs(row.tenant_id)
     if config is None:
         row.status = "cancelled"
@@ -150,6 +198,7 @@ def _fire(session: Session, configs: _Configs, row: Deadline, now: datetime) -> 
             subject_id=row.message_id or row.emergency_id,
             # A follow-up counts from when this term ran out, not from when a worker got to it.
             since=row.due_at,
+            flush=flush,
         )
     every = _period(config, row)
     if every:
