@@ -173,24 +173,13 @@ def synthetic_book(size: int):
 
 def real_books():
     from mcu.rules.compile import compile_rules
-    from mcu.tenancy.config import TenantConfig
     from mcu.tenancy.loader import read_tenants
 
     result = read_tenants(None, tenants_dir=ROOT / "tenants", rules_dir=ROOT / "rules")
     assert result.ok, result.problems[:3]
     return [
-        compile_rules(
-            TenantConfig(
-                tenant_id=i,
-                slug=slug,
-                version_id=uuid.uuid4(),
-                version_hash=src.content_hash,
-                data=src.plain,
-                provenance=src.provenance,
-                resolved=src.resolved,
-            )
-        )
-        for i, (slug, src) in enumerate(sorted(result.tenants.items()), start=1)
+        compile_rules(src.as_config(i))
+        for i, (_slug, src) in enumerate(sorted(result.tenants.items()), start=1)
     ]
 
 

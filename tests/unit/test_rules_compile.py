@@ -20,18 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 def configs() -> dict[str, TenantConfig]:
     result = read_tenants(None, tenants_dir=REPO / "tenants", rules_dir=REPO / "rules")
     assert result.ok, result.problems
-    return {
-        slug: TenantConfig(
-            tenant_id=i,
-            slug=slug,
-            version_id=uuid.uuid4(),
-            version_hash=src.content_hash,
-            data=src.plain,
-            provenance=src.provenance,
-            resolved=src.resolved,
-        )
-        for i, (slug, src) in enumerate(sorted(result.tenants.items()), start=1)
-    }
+    return {slug: src.as_config(i) for i, (slug, src) in enumerate(sorted(result.tenants.items()), start=1)}
 
 
 def test_parameters_are_put_into_rules_and_every_rule_carries_its_clause(configs):

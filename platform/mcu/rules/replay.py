@@ -66,15 +66,7 @@ def proposed_config(current: TenantConfig, file: Path, *, tenants_dir: Path, rul
     src = result.tenants.get(current.slug)
     if src is None:
         raise ValueError(f"в файле {file} нет района «{current.slug}»")
-    return TenantConfig(
-        tenant_id=current.tenant_id,
-        slug=current.slug,
-        version_id=uuid.uuid4(),
-        version_hash=src.content_hash,
-        data=src.plain,
-        provenance=src.provenance,
-        resolved=src.resolved,
-    )
+    return src.as_config(current.tenant_id)
 
 
 def _history(session: Session, tenant_id: int, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Event]]:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mcu.tenancy import checks, merge, schema
+from mcu.tenancy.config import TenantConfig
 from mcu.tenancy.library import Library, load_library
 from mcu.tenancy.yamlsrc import Loc, LocDict, Problem, load, locate, to_plain
 
@@ -35,6 +37,19 @@ class TenantSource:
         return to_plain(self.effective)
 
     resolved: dict[str, Any] = field(default_factory=dict)
+
+    def as_config(self, tenant_id: int) -> TenantConfig:
+        """The configuration as the platform would run it, without storing it: for trying a
+        file (rules replay) and for tests and benchmarks that need no database."""
+        return TenantConfig(
+            tenant_id=tenant_id,
+            slug=self.slug,
+            version_id=uuid.uuid4(),
+            version_hash=self.content_hash,
+            data=self.plain,
+            provenance=self.provenance,
+            resolved=self.resolved,
+        )
 
     @property
     def content_hash(self) -> str:
