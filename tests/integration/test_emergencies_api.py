@@ -94,7 +94,7 @@ def test_inbox_of_a_position_and_marking_read(loaded_app):
     assert len(after) == len(notes) - 1
 
 
-def test_posted_threat_escapes_in_the_title_of_nothing_it_does_not_own(loaded_app):
+def test_markup_in_a_post_never_reaches_notification_titles_or_bodies(loaded_app):
     """Titles come from the rules, never from the citizen: markup in a post stays out of them."""
     client, headers = loaded_app.test_client(), _token(loaded_app, "khanty-mansiysky")
     client.post(

@@ -82,7 +82,7 @@ def _clause(rule: Rule) -> str:
     return ", ".join(str(x) for x in (src.get("act"), src.get("clause"), src.get("rule_clause")) if x)
 
 
-def _message_event(session: Session, trigger: Trigger, kind: str, reason: str, data: dict[str, Any]) -> None:
+def _subject_event(session: Session, trigger: Trigger, kind: str, reason: str, data: dict[str, Any]) -> None:
     subject = trigger.message if trigger.message is not None else trigger.emergency
     if subject is None:
         return
@@ -189,7 +189,7 @@ def _notify(
     }
     if not found:
         result["note"] = "в районе нет роли, которой адресовано действие"
-    _message_event(
+    _subject_event(
         session,
         trigger,
         "escalated" if escalation else "notified",

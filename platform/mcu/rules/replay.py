@@ -24,7 +24,7 @@ from mcu.analytics.growth import block_growth
 from mcu.messages.models import Deadline, Event, Message
 from mcu.rules import engine
 from mcu.rules.compile import RuleBook, compile_rules
-from mcu.rules.facts import message_facts
+from mcu.rules.facts import GROWTH_FIELDS, message_facts
 from mcu.tenancy.config import TenantConfig
 from mcu.tenancy.loader import read_tenants
 
@@ -82,17 +82,21 @@ def _history(session: Session, tenant_id: int, ids: list[uuid.UUID]) -> dict[uui
     return out
 
 
-def _answer_due(session: Session, message: Message) -> datetime | None:
-    first = session.exec(
-        select(Deadline)
-        .where(
-            Deadline.tenant_id == message.tenant_id,
-            Deadline.message_id == message.id,
-            Deadline.timer == "answer",
-        )
-        .order_by(Deadline.created_at)
-    ).first()
-    return first.due_at if first is not None else message.due_at
+def _answer_terms(session: Session, tenant_id: int, ids: list[uuid.UUID]) -> dict[uuid.UUID, datetime]:
+    """Each message's first answer term (before any extension), in one query per 500 messages."""
+    out: dict[uuid.UUID, datetime] = {}
+    for i in range(0, len(ids), 500):
+        for row in session.exec(
+            select(Deadline)
+            .where(
+                Deadline.tenant_id == tenant_id,
+                Deadline.timer == "answer",
+                Deadline.message_id.in_(ids[i : i + 500]),
+            )
+            .order_by(Deadline.created_at)
+        ):
+            out.setdefault(row.message_id, row.due_at)
+    return out
 
 
 class _Simulator:
@@ -124,6 +128,8 @@ class _Simulator:
         end_at = min((at for k, at in kinds_at if k in END_KINDS), default=None)
         base = {**message_facts(message, message.received_at), "status": "assigned"}
         assigned = any(k in ("routed", "assigned") for k, _ in kinds_at)
+        timers: list[tuple[datetime, str]] = []  # (due, timer) a rule would have started
+        chain = 0  # deadline_due evaluations so far: a runaway chain of follow-ups stops
 
         def evaluate(event: str, facts: dict[str, Any], at: datetime) -> None:
             for rule in engine.evaluate(
@@ -135,10 +141,8 @@ class _Simulator:
                         hours = float(action.get("hours") or 0) + 24 * float(action.get("days") or 0)
                         heapq.heappush(timers, (at + timedelta(hours=hours), action.get("timer", "rule")))
 
-        timers: list[tuple[datetime, str]] = []
-        chain = 0
         facts = {**base, "assigned": assigned, "age_hours": 0.0}
-        if GROWTH & self.book.fields and message.block_id:
+        if GROWTH_FIELDS & self.book.fields and message.block_id:
             facts.update(self._growth(message))
         evaluate("message_received", facts, message.received_at)
         if answer_due is not None:
@@ -164,9 +168,6 @@ class _Simulator:
         return fired
 
 
-GROWTH = {"growth_index", "window_count", "baseline"}
-
-
 def replay(
     session: Session,
     current: TenantConfig,
@@ -189,11 +190,12 @@ def replay(
         )
     )
     history = _history(session, current.tenant_id, [m.id for m in messages])
+    terms = _answer_terms(session, current.tenant_id, [m.id for m in messages])
     books = {"current": compile_rules(current), "proposed": compile_rules(proposed)}
     sims = {name: _Simulator(session, book, until) for name, book in books.items()}
     report = ReplayReport(len(messages), Outcome(), Outcome(), {m.id: m.number for m in messages})
     for i, message in enumerate(messages):
-        due = _answer_due(session, message)
+        due = terms.get(message.id, message.due_at)
         events = history.get(message.id, [])
         for name, sim in sims.items():
             fired = sim.run(message, events, due)
