@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -367,3 +368,15 @@ def test_forwarding_records_the_7_day_term(loaded_app):
             for d in s.exec(select(Deadline).where(Deadline.message_id == uuid.UUID(msg["id"])))
         }
     assert rows["forwarding"] == "met" and rows["answer"] == "cancelled", (rows, forward)
+
+
+def test_every_json_route_is_in_the_openapi_document(app):
+    """A route added to the API without its description fails here."""
+    documented = app.test_client().get("/api/v1/openapi.json").get_json()["paths"]
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/") or rule.rule in ("/api/v1/openapi.json", "/api/v1/docs"):
+            continue
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
+        assert path in documented, f"{path} нет в OpenAPI"
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert method.lower() in documented[path], f"{method} {path} нет в OpenAPI"

@@ -75,19 +75,3 @@ def block_growth(
     last_year = _count(session, tenant_id, block_id, year_ago - window, year_ago)
     baseline = max(trailing, float(last_year), 1.0)
     return Growth(count=count, trailing=trailing, last_year=last_year, index=count / baseline)
-
-
-def block_counts(session: Session, tenant_id: int, start: datetime, end: datetime) -> dict[str, int]:
-    """Messages per block received in (start, end]."""
-    rows = session.exec(
-        select(Message.block_id, func.count())
-        .where(
-            Message.tenant_id == tenant_id,
-            Message.received_at > start,
-            Message.received_at <= end,
-            Message.block_id.is_not(None),
-            Message.status != "duplicate",
-        )
-        .group_by(Message.block_id)
-    )
-    return {block: count for block, count in rows}

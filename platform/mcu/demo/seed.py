@@ -57,6 +57,9 @@ CHANNEL_WEIGHTS = {
     "personal_reception": 0.01,
 }
 WEEKDAY_FACTOR = (1.15, 1.1, 1.05, 1.05, 1.0, 0.6, 0.55)
+# Share of answers with photo evidence of the solution, by channel kind (ЕДДС crews photograph
+# their work; social posts are answered with a photo more often than letters are).
+CONTROL_SHARE = {"edds": 0.7, "incident_management": 0.5, "pos": 0.45}
 HOUR_WEIGHTS = [1, 1, 1, 1, 1, 2, 4, 8, 12, 14, 14, 13, 11, 12, 13, 12, 11, 10, 10, 9, 8, 6, 4, 2]
 
 
@@ -101,6 +104,7 @@ class TenantHistory:
     ) -> None:
         self.c = config
         self.rng = random.Random(f"{seed}:{config.slug}")
+        self.control_rng = random.Random(f"{seed}:{config.slug}:control")
         self.until = until
         self.start = _months_back(until, months)
         pop = (config.data.get("population") or {}).get("value", 20000)
@@ -283,15 +287,34 @@ class TenantHistory:
                         }
                     )
                 events.append(self._event(mid, "received", received, {"channel": channel["id"]}))
+                # The same event kinds and data the live operations write: the KPIs read them.
                 events.append(
                     self._event(
-                        mid, "routed", registered, {"block": block, "position": head, "due": due.explanation}
+                        mid,
+                        "routed",
+                        registered,
+                        {"block": block, "position": head, "automatic": True, "due": due.explanation},
                     )
                 )
                 if answered_at:
-                    events.append(self._event(mid, "answered", answered_at, {"late": answered_at > due.at}))
+                    events.append(
+                        self._event(mid, "answer", answered_at, {"final": True, "on_time": answered_at <= due.at})
+                    )
+                    # Photo evidence of the solution for a share of answers (its own generator,
+                    # so the rest of the demo stays the same as before it was added).
+                    if self.control_rng.random() < CONTROL_SHARE.get(channel["kind"], 0.3):
+                        events.append(
+                            self._event(
+                                mid,
+                                "control_recorded",
+                                answered_at,
+                                {"kind": "photo", "reference": f"demo://photo/{seq}"},
+                            )
+                        )
                 if closed_at:
-                    events.append(self._event(mid, "closed", closed_at, {"rating": rating}))
+                    events.append(self._event(mid, "close", closed_at, {}))
+                if rating is not None and answered_at:
+                    events.append(self._event(mid, "rated", closed_at or answered_at, {"score": rating}))
             day += timedelta(days=1)
         return messages, citizens, assignments, events
 

@@ -115,7 +115,7 @@ class ActionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     action: str = Field(
-        pattern="^(classify|assign|start|answer|answer_preliminary|close|resolve|extend|forward|mark_duplicate|register_long_term|reopen|refuse)$"
+        pattern="^(classify|assign|start|answer|answer_preliminary|close|resolve|extend|forward|mark_duplicate|register_long_term|reopen|refuse|record_control)$"
     )
     reason: str = Field(default="", max_length=2000)
     block: str | None = None
@@ -127,6 +127,8 @@ class ActionIn(BaseModel):
     ground: str | None = Field(
         default=None, description="Основание внесения в реестр: over_6_months или no_legal_ground"
     )
+    control: str | None = Field(default=None, description="Вид контроля решения: photo, video или glonass")
+    reference: str | None = Field(default=None, max_length=1000, description="Ссылка на фото, видео или трек")
 
 
 def _apply(action: ActionIn, message, actor: str) -> None:
@@ -139,6 +141,7 @@ def _apply(action: ActionIn, message, actor: str) -> None:
         "extend": "days",
         "forward": "to_body",
         "mark_duplicate": "original",
+        "record_control": "control",
     }
     field = need.get(action.action)
     if field and getattr(action, field) in (None, ""):
@@ -201,6 +204,10 @@ def _apply(action: ActionIn, message, actor: str) -> None:
         ops.start(session=session, message=message, actor=actor, reason=action.reason or None)
     elif action.action == "refuse":
         ops.refuse(session=session, config=config, message=message, actor=actor, reason=action.reason)
+    elif action.action == "record_control":
+        ops.record_control(
+            session=session, message=message, kind=action.control, reference=action.reference or "", actor=actor
+        )
     else:
         ops.transition(session, message, action.action, actor=actor, reason=action.reason)
 

@@ -42,6 +42,7 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 
 def document() -> dict[str, Any]:
+    from mcu.analytics.openapi import paths as analytics_paths
     from mcu.messages.blueprint import ActionIn, RatingIn
 
     schemas: dict[str, Any] = {}
@@ -263,5 +264,53 @@ def document() -> dict[str, Any]:
                     "responses": {"200": _json({"type": "object"}, "Отмечено"), **_errors(401, 404)},
                 }
             },
+            "/api/v1/{tenant}/imports": {
+                "post": {
+                    "summary": "Пакетная загрузка выгрузки канала (CSV, XLSX, JSON): отчёт с отклонёнными строками",
+                    "parameters": [
+                        TENANT,
+                        {
+                            "name": "channel",
+                            "in": "query",
+                            "schema": {"type": "string"},
+                            "description": "Id канала",
+                        },
+                        {"name": "format", "in": "query", "schema": {"enum": ["csv", "xlsx", "json"]}},
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"file": {"type": "string", "format": "binary"}},
+                                }
+                            },
+                            "text/csv": {"schema": {"type": "string"}},
+                            "application/json": {"schema": {}},
+                        },
+                    },
+                    "responses": {
+                        "200": _json({"type": "object"}, "Отчёт о загрузке"),
+                        **_errors(401, 404, 413, 422),
+                    },
+                }
+            },
+            "/api/v1/tenants": {
+                "get": {
+                    "summary": "Районы платформы и версии их конфигураций",
+                    "security": [],
+                    "responses": {"200": _json({"type": "object"}, "Районы")},
+                }
+            },
+            "/api/v1/{tenant}/config": {
+                "get": {
+                    "summary": "Действующая конфигурация района с происхождением каждого значения",
+                    "security": [],
+                    "parameters": [TENANT],
+                    "responses": {"200": _json({"type": "object"}, "Конфигурация"), **_errors(404)},
+                }
+            },
+            **analytics_paths(),
         },
     }

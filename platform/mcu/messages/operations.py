@@ -538,13 +538,15 @@ def answer(
     *, session: Session, message: Message, text: str, final: bool, actor: str, now: datetime | None = None
 ) -> None:
     now = now or utcnow()
+    # `on_time` is fixed when the answer is given: a later extension must not make it timely.
+    on_time = message.due_at is None or now <= message.due_at
     transition(
         session,
         message,
         "answer" if final else "answer_preliminary",
         actor=actor,
         reason=text,
-        data={"final": final},
+        data={"final": final, "on_time": on_time},
         at=now,
     )
     for timer in FINAL_CLOSES if final else FEEDBACK_CLOSES:
@@ -756,6 +758,29 @@ def rate(
         _deadline(session, message, due)
         return True
     return False
+
+
+CONTROL_KINDS = {"photo": "фотофиксация", "video": "видеофиксация", "glonass": "отметка ГЛОНАСС"}
+
+
+def record_control(
+    *, session: Session, message: Message, kind: str, reference: str, actor: str, now: datetime | None = None
+) -> None:
+    """Automated control of the solution (photo or video, a ГЛОНАСС track) is on record; the
+    KPI «автоматизированные механизмы контроля» counts messages that have it."""
+    if kind not in CONTROL_KINDS:
+        raise IntakeError("control", f"вид контроля: {', '.join(CONTROL_KINDS)}")
+    if not reference:
+        raise IntakeError("reference", "укажите ссылку на фото, видео или трек")
+    _event(
+        session,
+        message,
+        "control_recorded",
+        actor=actor,
+        at=now,
+        reason=f"{CONTROL_KINDS[kind]}: {reference}",
+        data={"kind": kind, "reference": reference},
+    )
 
 
 def poor_rating_limit(config: TenantConfig) -> int:

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from mcu.analytics.growth import block_counts
+from mcu.analytics.heatmap import rolling_dynamics
 from mcu.emergencies.models import Emergency
 from mcu.messages import lifecycle
 from mcu.messages.models import Deadline, Event, Message
@@ -277,34 +277,17 @@ def _repeat(session: Session, row: Deadline, every_hours: float, now: datetime) 
 
 # ---------------------------------------------------------------- heat map ticks
 def _heatmap(session: Session, config: TenantConfig, row: Deadline, now: datetime) -> None:
-    """Growth per block against the previous window; the fastest-growing blocks with negative
-    dynamics are the red zone (ХМ Регламент п.4.2.4)."""
-    book = rulebook(config)
-    window = timedelta(hours=float(book.param("red-zone", "window_hours", 168)))
-    top_n = int(book.param("red-zone", "top_n", 5))
-    floor = float(book.param("red-zone", "min_growth_index", 1.5))
-    current = block_counts(session, config.tenant_id, now - window, now)
-    previous = block_counts(session, config.tenant_id, now - 2 * window, now - window)
-    growth = {b: current.get(b, 0) / max(previous.get(b, 0), 1) for b in config.blocks}
-    ranked = sorted((b for b in growth if current.get(b)), key=lambda b: (-growth[b], b))
-    for rank, block in enumerate(ranked, start=1):
-        negative = current.get(block, 0) > previous.get(block, 0)
+    """The daily red-zone check: each block's dynamics, as the heat map computes them, handed to
+    the district's rules (ХМ Регламент п.4.2.4)."""
+    for block in rolling_dynamics(session, config, now):
         handle(
             session,
             config,
             "heatmap_updated",
-            facts={
-                "block": block,
-                "growth_index": round(growth[block], 4),
-                "window_count": current.get(block, 0),
-                "previous_count": previous.get(block, 0),
-                "rank": rank,
-                "negative_dynamics": negative,
-                "red_zone": rank <= top_n and negative and growth[block] >= floor,
-            },
+            facts=block.as_facts(),
             now=now,
             subject_kind="tenant",
-            block_id=block,
+            block_id=block.block,
         )
 
 

@@ -98,7 +98,12 @@ def load_library(root: Path) -> tuple[Library, list[Problem]]:
     if isinstance(topics, dict) and isinstance(topics.get("threat_to_life"), dict):
         lib.threat_to_life = topics["threat_to_life"]
     kpi_file = root / "kpi" / "indicators.yaml"
-    for item in _items(read(kpi_file), "indicators", _rel(kpi_file, root), problems):
+    kpi = read(kpi_file)
+    if isinstance(kpi, LocDict):
+        from mcu.tenancy.schema import validate
+
+        problems.extend(validate(kpi, "kpi-catalogue"))
+    for item in _items(kpi, "indicators", _rel(kpi_file, root), problems):
         lib.indicators[item["id"]] = item
     for folder, target in (("deadlines", lib.deadline_profiles), ("escalation", lib.rule_sets)):
         for path in sorted((root / folder).glob("*.yaml")):

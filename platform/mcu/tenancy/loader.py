@@ -82,6 +82,9 @@ def resolve_library(effective: LocDict, library: Library) -> dict[str, Any]:
         "rule_sets": pick(library.rule_sets, {r.get("use") for r in rule_sets}),
         "threat_to_life": to_plain(library.threat_to_life),
         "acts": pick(library.acts, set(library.acts)),
+        # Every indicator, not only the district's own: a district without targets is shown
+        # the facts of the whole catalogue, each with its methodology.
+        "indicators": pick(library.indicators, set(library.indicators)),
     }
 
 

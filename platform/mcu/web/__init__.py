@@ -12,6 +12,7 @@ JSON_PREFIXES = ("/api/",)
 
 
 def init_app(app: Flask) -> None:
+    from mcu.analytics import blueprint as analytics
     from mcu.emergencies import blueprint as emergencies
     from mcu.messages import blueprint as messages
     from mcu.messages import imports_api, reception
@@ -30,6 +31,10 @@ def init_app(app: Flask) -> None:
         imports_api.api,
         reception.pages,
         open311.bp,
+        analytics.api,
+        analytics.pages,
+        analytics.region_api,
+        analytics.region_pages,
     ):
         app.register_blueprint(bp)
     # Bulk imports are the largest bodies; single-message endpoints set their own, smaller limit.

@@ -1,0 +1,194 @@
+"""Целевые показатели МЦУ: specs/analytics/*.feature, on a clock the scenario controls.
+
+Messages are taken in and worked through the real operations at the moments the scenario names
+(the answer «в срок» two hours after arrival, «с опозданием» a day after the term), so the KPI
+facts are computed from the same event log the platform writes in production. Decisions and
+public hearings are entries of the МЦУ journal (the event log) as participation writes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from pytest_bdd import given, parsers, scenarios, then, when
+from sqlmodel import Session
+
+from mcu.analytics import kpi
+from mcu.analytics.periods import month, year
+from mcu.db import engine
+from mcu.ids import uuid7
+from mcu.messages import operations as ops
+from mcu.messages.models import Event, Message
+from mcu.messages.schemas import MessageIn
+from mcu.tenancy.queries import current_config, tenant_by_slug
+from tests.bdd.conftest import District
+
+scenarios("../../specs/analytics")
+
+MONTHS = {"январь": 1, "ноябрь": 11, "ноября": 11, "декабрь": 12, "декабря": 12}
+JOURNAL = {
+    "решение принято": ("decision", "decision_taken"),
+    "публичные слушания проведены": ("hearing", "hearing_held"),
+    "о реализации сообщено в социальных сетях": ("decision", "implementation_published"),
+}
+
+
+@pytest.fixture
+def session(loaded_app) -> Iterator[Session]:
+    with loaded_app.app_context(), Session(engine()) as s:
+        yield s
+
+
+@pytest.fixture
+def messages() -> dict[str, Message]:
+    return {}
+
+
+def _config(session: Session, district: District):
+    return current_config(session, tenant_by_slug(session, district.slug))
+
+
+@given(parsers.parse("поступили сообщения:"))
+def messages_arrive(session: Session, district: District, messages: dict, datatable: list[list[str]]) -> None:
+    """Each row: arrival, channel, block; delivery by the router or by a clerk from the sorting
+    queue; the answer in time, late, at a given moment, or none; evidence of the solution."""
+    config = _config(session, district)
+    head, *rows = datatable
+    for row in rows:
+        r = dict(zip(head, row, strict=True))
+        day, time = r["поступило"].split()
+        received = district.local(day, time)
+        block = district.block(r["блок"])
+        manual = r["доставка"] == "вручную"
+        data = MessageIn(
+            channel=district.channel(r["канал"]),
+            text="Прошу принять меры" if manual else f"Сообщение № {r['№']}",
+            block=None if manual else block,
+            received_at=received,
+        )
+        message = ops.receive_message(
+            session=session, config=config, data=data, actor="test", now=received
+        ).message
+        if manual:
+            assert message.status == "new", "сообщение без блока должно попасть на сортировку"
+            ops.assign(
+                session=session,
+                config=config,
+                message=message,
+                position_id=config.blocks[block]["head"],
+                actor="user:clerk",
+                reason="назначено вручную с сортировки",
+            )
+        answer = r["ответ"]
+        if answer.endswith("после продления"):
+            ops.extend(
+                session=session, config=config, message=message, days=10, actor="user:head", reason="проверка"
+            )
+        if answer.startswith("в срок"):
+            at = received + timedelta(hours=2)
+        elif answer == "с опозданием":
+            at = message.due_at + timedelta(days=1)
+        elif answer == "нет":
+            at = None
+        else:
+            at = district.local(*answer.split())
+        if at is not None:
+            ops.answer(
+                session=session, message=message, text="Сделано", final=True, actor="user:executor", now=at
+            )
+            if r["контроль"] in ("фото", "видео"):
+                kind = {"фото": "photo", "видео": "video"}[r["контроль"]]
+                ops.record_control(
+                    session=session,
+                    message=message,
+                    kind=kind,
+                    reference=f"https://x/{r['№']}",
+                    actor="test",
+                    now=at,
+                )
+        messages[r["№"]] = message
+    session.commit()
+
+
+@given(parsers.parse("сообщение {copy} признано дубликатом сообщения {original}"))
+def duplicate(session: Session, messages: dict, copy: str, original: str) -> None:
+    ops.mark_duplicate(
+        session=session, message=messages[copy], original=messages[original], actor="user:clerk"
+    )
+    session.commit()
+
+
+@given(parsers.parse("в журнал МЦУ внесены:"))
+def journal(session: Session, district: District, datatable: list[list[str]]) -> None:
+    """Decisions and hearings, with whether residents took part through ПОС; a publication of a
+    decision's implementation refers to the decision by its letter."""
+    config = _config(session, district)
+    head, *rows = datatable
+    subjects: dict[str, object] = {}
+    for row in rows:
+        r = dict(zip(head, row, strict=True))
+        subject_kind, kind = JOURNAL[r["событие"]]
+        letter = r.get("решение") or uuid7().hex
+        subject = subjects.setdefault(letter, uuid7())
+        data = {"via_pos": r["через ПОС"] == "да"} if r["через ПОС"] else {}
+        session.add(
+            Event(
+                tenant_id=config.tenant_id,
+                subject_kind=subject_kind,
+                subject_id=subject,
+                kind=kind,
+                at=district.local(r["дата"], "12:00"),
+                actor_kind="user",
+                data=data,
+            )
+        )
+    session.commit()
+
+
+@when(parsers.re(r"считаются показатели за (?P<name>\w+) (?P<y>\d{4}) года"), target_fixture="facts")
+def facts_for_month(session: Session, district: District, name: str, y: str) -> dict[str, kpi.KpiFact]:
+    config = _config(session, district)
+    found = kpi.compute(session, [config], month(int(y), MONTHS[name]))[config.tenant_id]
+    return {f.number or f.indicator_id: f for f in found}
+
+
+@when(parsers.re(r"считаются показатели за (?P<y>\d{4}) год$"), target_fixture="facts")
+def facts_for_year(session: Session, district: District, y: str) -> dict[str, kpi.KpiFact]:
+    config = _config(session, district)
+    found = kpi.compute(session, [config], year(int(y)))[config.tenant_id]
+    return {f.number or f.indicator_id: f for f in found}
+
+
+def _shown(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}".replace(".", ",")
+
+
+@then(parsers.parse("показатели района:"))
+def indicators_are(facts: dict[str, kpi.KpiFact], datatable: list[list[str]]) -> None:
+    head, *rows = datatable
+    for row in rows:
+        r = dict(zip(head, row, strict=True))
+        fact = facts[r["показатель"]]
+        got = {
+            "числитель": str(fact.numerator),
+            "знаменатель": str(fact.denominator),
+            "факт": _shown(fact.value),
+            "план": "—" if fact.target is None else f"{fact.target:g}",
+            "оценка": kpi.STATUS_TEXT[fact.status],
+        }
+        want = {k: v for k, v in r.items() if k != "показатель"}
+        assert {k: got[k] for k in want} == want, f"показатель {r['показатель']} «{fact.name}»"
+
+
+@then(parsers.parse("по показателю {number} числитель {n:d}, знаменатель {d:d}"))
+def one_indicator(facts: dict[str, kpi.KpiFact], number: str, n: int, d: int) -> None:
+    assert (facts[number].numerator, facts[number].denominator) == (n, d)
+
+
+@then(parsers.parse("показаны все {count:d} показателей каталога без плановых значений"))
+def whole_catalogue(facts: dict[str, kpi.KpiFact], count: int) -> None:
+    assert len(facts) == count
+    assert all(f.target is None and f.methodology != "методика не описана" for f in facts.values())
+    assert {f.status for f in facts.values()} <= {"no_target", "no_data"}
