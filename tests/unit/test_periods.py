@@ -77,3 +77,10 @@ def test_forecast_scales_last_years_next_period_by_this_years_trend():
     assert forecast(30, 20, 40) == 60
     assert forecast(30, 0, 40) == 40  # no comparison: last year's figure as it was
     assert forecast(30, 0, 0) is None  # no history: nothing to forecast from
+
+
+def test_next_period_of_the_same_kind():
+    assert month(2026, 12).next() == month(2027, 1)
+    assert quarter(2026, 4).next() == quarter(2027, 1)
+    assert year(2026).next() == year(2027)
+    assert week(2026, 53 - 1).next() == week(2026, 53)

@@ -29,6 +29,14 @@ from mcu.tenancy.config import TenantConfig
 M = Message.__table__
 E = Event.__table__
 REPEAT_DAYS = 90
+METHOD = (
+    "Новые — поступившие за период (без дубликатов). Повторные — новые сообщения того же блока от "
+    f"того же гражданина или по тому же адресу, что и сообщение за предыдущие {REPEAT_DAYS} дней. "
+    "Просроченные — сообщения, срок ответа по которым истёк в периоде, а ответ дан с опозданием или не "
+    "дан. Отложенные — сообщения, срок по которым в периоде продлён или которые внесены в реестр "
+    "проблем, не решаемых в срок до 6 месяцев. Проблемные сферы — блоки с наибольшим числом "
+    "повторных, просроченных и отложенных."
+)
 
 
 def _repeated(session: Session, tenant_id: int, start: datetime, end: datetime) -> dict[str | None, int]:
@@ -132,7 +140,7 @@ def flow(session: Session, config: TenantConfig, period: Period, *, now: datetim
         "problem_areas": [
             {"block": r["block"], "name": r["name"], "trouble": r["trouble"]} for r in problem_areas
         ],
-        "method": __doc__.split("Method", 1)[1].strip() if __doc__ else "",
+        "method": METHOD,
     }
 
 

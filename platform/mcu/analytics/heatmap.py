@@ -142,7 +142,7 @@ def heat_map(
     # the same days of the months before).
     previous = Period(shown.start - timedelta(days=shown.days), shown.start - DAY, "span")
     last_year = shown.year_before()
-    nxt = Period(period.end + DAY, period.end + timedelta(days=period.days), "span")
+    nxt = period.next()
     last_year_next = nxt.year_before()
     compare = counts_by_range(
         session,
@@ -229,7 +229,8 @@ def heat_map(
         "method": {
             "growth_index": "число сообщений блока за период / max(число за предыдущий период такой же длины, 1)",
             "top_problems": f"{params['top_n']} блоков с наибольшим индексом роста",
-            "red_zone": f"блок из ТОП-проблем с ростом (негативная динамика) не менее чем в {params['min_growth_index']:g} раза",
+            "red_zone": "блок из ТОП-проблем с ростом (негативная динамика) не менее чем в "
+            + f"{params['min_growth_index']:g} раза".replace(".", ","),
             "forecast": "число за следующий период прошлого года × (число за текущий период / число за тот же период прошлого года)",
             "source": "ХМ Регламент п.4.1.3, п.4.2.4; параметры — набор правил red-zone района",
         },

@@ -82,6 +82,16 @@ class Period:
             return _months(self.start.year + m // 12, m % 12 + 1, step, self.kind)
         return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1), self.kind)
 
+    def next(self) -> Period:
+        """The period of the same kind just after this one."""
+        if self.kind == "year":
+            return year(self.start.year + 1)
+        if self.kind in ("month", "quarter"):
+            step = 1 if self.kind == "month" else 3
+            m = self.start.month - 1 + step
+            return _months(self.start.year + m // 12, m % 12 + 1, step, self.kind)
+        return Period(self.end + timedelta(days=1), self.end + timedelta(days=self.days), self.kind)
+
     def year_before(self) -> Period:
         """The same period a year earlier (ХМ Регламент п.4.1.3: analysis of the past year)."""
         if self.kind == "week":

@@ -22,7 +22,12 @@ from mcu.tenancy.config import TenantConfig
 from mcu.tenancy.models import Tenant
 from mcu.tenancy.queries import current_config
 
-METHOD = __doc__.split("League-table method", 1)[1].strip(" (")
+METHOD = (
+    "Районы ранжируются по доле достигнутых плановых значений целевых показателей, затем по доле "
+    "просроченных (меньше — выше), затем по медиане времени ответа. Районы без плановых значений на "
+    "год периода ранжируются по двум последним признакам, после районов с плановыми значениями. "
+    "Методика ЦУР региона не опубликована; это методика платформы."
+)
 
 
 def region_configs(session: Session, region: str) -> list[TenantConfig]:
