@@ -93,7 +93,7 @@ def api_heatmap():
 def api_kpi():
     period, _now = _period()
     facts = kpi.compute(get_session(), [g.config], period)[g.config.tenant_id]
-    return jsonify(period={"key": period.key, "label": period.label}, indicators=[f.as_dict() for f in facts])
+    return jsonify(period=period.about(), indicators=[f.as_dict() for f in facts])
 
 
 @api.get("/ratings")
@@ -101,7 +101,7 @@ def api_kpi():
 def api_ratings():
     period, now = _period(default="month")
     return jsonify(
-        period={"key": period.key, "label": period.label},
+        period=period.about(),
         by=_by(),
         channel=request.args.get("channel"),
         rows=_rating_rows(period, now),
@@ -114,7 +114,7 @@ def api_ratings():
 def api_flow():
     period, now = _period(default="month")
     return jsonify(
-        period={"key": period.key, "label": period.label},
+        period=period.about(),
         **flow.flow(get_session(), g.config, period, now=now),
     )
 

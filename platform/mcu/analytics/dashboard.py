@@ -19,7 +19,7 @@ def dashboard(session: Session, config: TenantConfig, period: Period, *, now: da
     facts = kpi.compute(session, [config], period)[config.tenant_id]
     return {
         "tenant": {"slug": config.slug, "name": config.name},
-        "period": {"key": period.key, "label": period.label},
+        "period": period.about(),
         "summary": flow.summary(session, [config.tenant_id], start, end, now).get(
             config.tenant_id, dict(flow.EMPTY_SUMMARY)
         ),

@@ -63,26 +63,33 @@ def conditions(config: TenantConfig, period: Period, args: Mapping[str, str]) ->
     else:
         start, end = period.bounds(config.tz)
         where = kpi.received_in([config.tenant_id], start, end)
-    block = args.get("block")
-    if block:
-        if block == "none":
-            where.append(M.c.block_id.is_(None))
-            said.append("блок не определён")
-        elif block in config.blocks:
-            where.append(M.c.block_id == block)
-            said.append(f"блок «{config.blocks[block]['name']}»")
+    for name, column, known, unknown, words in (
+        (
+            "block",
+            M.c.block_id,
+            config.blocks,
+            "блок не определён",
+            "отраслевой блок «{}» не настроен в районе",
+        ),
+        (
+            "settlement",
+            M.c.settlement_id,
+            config.settlements,
+            "поселение не определено",
+            "поселение «{}» не настроено в районе",
+        ),
+    ):
+        value = args.get(name)
+        if not value:
+            continue
+        if value == "none":
+            where.append(column.is_(None))
+            said.append(unknown)
+        elif value in known:
+            where.append(column == value)
+            said.append(f"блок «{known[value]['name']}»" if name == "block" else known[value]["name"])
         else:
-            raise FigureError("block", f"отраслевой блок «{block}» не настроен в районе")
-    settlement = args.get("settlement")
-    if settlement:
-        if settlement == "none":
-            where.append(M.c.settlement_id.is_(None))
-            said.append("поселение не определено")
-        elif settlement in config.settlements:
-            where.append(M.c.settlement_id == settlement)
-            said.append(config.settlements[settlement]["name"])
-        else:
-            raise FigureError("settlement", f"поселение «{settlement}» не настроено в районе")
+            raise FigureError(name, words.format(value))
     if args.get("open") == "1":
         where.append(M.c.status.in_(OPEN))
         said.append("не закрытые")

@@ -199,7 +199,7 @@ def heat_map(
     params = red_zone_params(config)
     top = sorted((r for r in rows if r["rank"] and r["rank"] <= params["top_n"]), key=lambda r: r["rank"])
     return {
-        "period": {"key": period.key, "label": period.label, "shown_to": shown.end.isoformat()},
+        "period": {**period.about(), "shown_to": shown.end.isoformat()},
         "buckets": [
             {"key": b.key, "label": b.short, "start": b.start.isoformat(), "end": b.end.isoformat()}
             for b in buckets

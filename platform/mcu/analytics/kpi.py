@@ -179,6 +179,14 @@ def _count_messages(
     return out
 
 
+def _per_tenant(session: Session, query: sa.Select, iid: str) -> Counts:
+    """Rows of (tenant, numerator, denominator) as counts of one indicator."""
+    out: Counts = defaultdict(dict)
+    for tenant_id, n, d in session.execute(query):
+        out[tenant_id][iid] = (n, d)
+    return out
+
+
 def _count_executors(
     session: Session, tenant_ids: list[int], iid: str, m: dict, start: datetime, end: datetime
 ) -> Counts:
@@ -207,10 +215,7 @@ def _count_executors(
         .where(*received_in(tenant_ids, start, end), position.is_not(None))
         .group_by(M.c.tenant_id)
     )
-    out: Counts = defaultdict(dict)
-    for tenant_id, n, d in session.execute(query):
-        out[tenant_id][iid] = (n, d)
-    return out
+    return _per_tenant(session, query, iid)
 
 
 def _count_events(
@@ -242,10 +247,7 @@ def _count_events(
         )
         .group_by(E.c.tenant_id)
     )
-    out: Counts = defaultdict(dict)
-    for tenant_id, n, d in session.execute(query):
-        out[tenant_id][iid] = (n, d)
-    return out
+    return _per_tenant(session, query, iid)
 
 
 def count(

@@ -59,6 +59,15 @@ class Period:
             return s.strftime("%d.%m.%Y")
         return f"{s.strftime('%d.%m.%Y')} — {self.end.strftime('%d.%m.%Y')}"
 
+    def about(self) -> dict[str, str]:
+        """The period as the API and reports show it."""
+        return {
+            "key": self.key,
+            "label": self.label,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+        }
+
     def bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
         """[start, end) in UTC: from local midnight of the first day to local midnight after the last."""
         return (

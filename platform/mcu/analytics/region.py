@@ -106,7 +106,7 @@ def console(session: Session, region: str, period: Period, *, now: datetime) -> 
             indicators.setdefault(ind["id"], ind["name"])
     return {
         "region": region,
-        "period": {"key": period.key, "label": period.label},
+        "period": period.about(),
         "districts": rows,
         "indicators": [{"id": i, "name": n} for i, n in indicators.items()],
         "ids": ids,
