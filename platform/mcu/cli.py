@@ -305,6 +305,7 @@ def tokens_revoke(slug: str, prefix: str) -> None:
 
 def init_app(app: Flask) -> None:
     from mcu.messages.imports_cli import import_command
+    from mcu.reports.cli import reports_cli
     from mcu.rules.cli import emergencies_cli, rules_cli, worker_command
 
     for group in (
@@ -316,6 +317,7 @@ def init_app(app: Flask) -> None:
         rules_cli,
         emergencies_cli,
         worker_command,
+        reports_cli,
     ):
         app.cli.add_command(group)
 

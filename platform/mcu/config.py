@@ -38,6 +38,9 @@ DEFAULTS: dict[str, Any] = {
     # `mcu worker`: seconds between polls, deadlines per transaction.
     "WORKER_POLL_SECONDS": 5,
     "WORKER_BATCH": 200,
+    # A TTF font with Cyrillic for PDF reports (Debian/Ubuntu: fonts-dejavu-core); its bold face
+    # is taken from the same folder (<name>-Bold.ttf) when there.
+    "REPORT_FONT": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
 }
 
 ENV_PREFIX = "MCU_"

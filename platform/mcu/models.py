@@ -10,6 +10,7 @@ from mcu.emergencies.models import Emergency
 from mcu.messages.models import Assignment, Citizen, Deadline, Event, Message
 from mcu.notifications.models import MailOutbox, Notification
 from mcu.participation.models import ParticipationEvent
+from mcu.reports.models import Report
 from mcu.roadmaps.models import Roadmap, RoadmapMeasure
 from mcu.rules.models import RuleDecision
 from mcu.tenancy.models import Tenant, TenantConfigVersion, TenantCounter
@@ -26,6 +27,7 @@ __all__ = [
     "Message",
     "Notification",
     "ParticipationEvent",
+    "Report",
     "Roadmap",
     "RoadmapMeasure",
     "RoleAssignment",

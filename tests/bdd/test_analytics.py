@@ -2,14 +2,14 @@
 
 Messages are taken in and worked through the real operations at the moments the scenario names
 (the answer «в срок» two hours after arrival, «с опозданием» a day after the term), so the KPI
-facts are computed from the same event log the platform writes in production. Decisions and
-public hearings are entries of the МЦУ journal (the event log) as participation writes them.
+facts are computed from the same event log the platform writes in production; decisions and
+public hearings are recorded by the participation operations.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
@@ -18,21 +18,18 @@ from sqlmodel import Session
 from mcu.analytics import kpi
 from mcu.analytics.periods import month, year
 from mcu.db import engine
-from mcu.ids import uuid7
 from mcu.messages import operations as ops
-from mcu.messages.models import Event, Message
+from mcu.messages.models import Message
 from mcu.messages.schemas import MessageIn
+from mcu.participation import operations as participation
+from mcu.participation.schemas import ParticipationIn
 from mcu.tenancy.queries import current_config, tenant_by_slug
 from tests.bdd.conftest import District
 
 scenarios("../../specs/analytics")
 
 MONTHS = {"январь": 1, "ноябрь": 11, "ноября": 11, "декабрь": 12, "декабря": 12}
-JOURNAL = {
-    "решение принято": ("decision", "decision_taken"),
-    "публичные слушания проведены": ("hearing", "hearing_held"),
-    "о реализации сообщено в социальных сетях": ("decision", "implementation_published"),
-}
+LATER = datetime(2027, 1, 15, tzinfo=UTC)  # the scene's «now»: after everything it records
 
 
 @pytest.fixture
@@ -122,28 +119,39 @@ def duplicate(session: Session, messages: dict, copy: str, original: str) -> Non
 
 @given(parsers.parse("в журнал МЦУ внесены:"))
 def journal(session: Session, district: District, datatable: list[list[str]]) -> None:
-    """Decisions and hearings, with whether residents took part through ПОС; a publication of a
-    decision's implementation refers to the decision by its letter."""
+    """Decisions and hearings recorded through the participation operations, with whether
+    residents took part through ПОС; the informing about a decision's implementation refers to
+    the decision by its letter."""
     config = _config(session, district)
     head, *rows = datatable
-    subjects: dict[str, object] = {}
+    decisions: dict[str, object] = {}
     for row in rows:
         r = dict(zip(head, row, strict=True))
-        subject_kind, kind = JOURNAL[r["событие"]]
-        letter = r.get("решение") or uuid7().hex
-        subject = subjects.setdefault(letter, uuid7())
-        data = {"via_pos": r["через ПОС"] == "да"} if r["через ПОС"] else {}
-        session.add(
-            Event(
-                tenant_id=config.tenant_id,
-                subject_kind=subject_kind,
-                subject_id=subject,
-                kind=kind,
-                at=district.local(r["дата"], "12:00"),
-                actor_kind="user",
-                data=data,
+        at = district.local(r["дата"], "12:00")
+        if r["событие"] == "о реализации сообщено в социальных сетях":
+            participation.inform(
+                session=session,
+                row=decisions[r["решение"]],
+                informed_at=at,
+                link="https://vk.com/wall-1_1",
+                actor="user:media",
+                now=LATER,
             )
+            continue
+        hearing = r["событие"] == "публичные слушания проведены"
+        data = ParticipationIn(
+            kind="hearing" if hearing else "vote",
+            title=f"{r['событие']} {r['дата']}",
+            via_pos=r["через ПОС"] == "да",
+            held_at=at,
+            decision_taken=not hearing,
+            decision=None if hearing else "Решение по итогам голосования",
         )
+        made = participation.record(
+            session=session, config=config, data=data, actor="user:coordinator", now=LATER
+        )
+        if r.get("решение"):
+            decisions[r["решение"]] = made
     session.commit()
 
 

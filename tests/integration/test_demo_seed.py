@@ -82,3 +82,18 @@ def test_unknown_tenant_is_a_clear_error(app):
     result = app.test_cli_runner().invoke(args=["demo", "seed", "--tenant", "atlantis"])
     assert result.exit_code != 0
     assert "atlantis" in str(result.exception) or "atlantis" in result.output
+
+
+def test_a_live_message_after_the_demo_takes_the_next_number_of_its_year(app):
+    """The demo numbers per year as intake does and moves the counters past its numbers."""
+    messages = _seed(app)
+    runner, client = app.test_cli_runner(), app.test_client()
+    token = runner.invoke(args=["tokens", "create", "--tenant", "sovetsky"]).stdout.split()[0]
+    last_2025 = max(int(m.number.split("-")[1]) for m in messages if m.number.startswith("2025-"))
+    reply = client.post(
+        "/api/v1/sovetsky/messages",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"channel": "pos", "text": "Не убран снег во дворе", "received_at": "2025-12-31T20:00:00+05:00"},
+    )
+    assert reply.status_code == 201, reply.get_json()
+    assert reply.get_json()["number"] == f"2025-{last_2025 + 1:06d}"

@@ -108,7 +108,22 @@ def test_every_object_route_is_404_for_another_tenants_object(loaded_app):
     emergency = client.get("/api/v1/kondinsky/emergencies", headers=owner).get_json()["emergencies"][0]
     mcu_head = next(p for p, v in _roster(loaded_app, "kondinsky").items() if "mcu_head" in v)
     inbox = client.get(f"/api/v1/kondinsky/notifications?position={mcu_head}", headers=owner).get_json()
+    hearing = client.post(
+        "/api/v1/kondinsky/participation",
+        headers=owner,
+        json={
+            "kind": "hearing",
+            "title": "Публичные слушания по бюджету",
+            "via_pos": True,
+            "held_at": "2026-01-15T10:00:00+05:00",
+            "decision_taken": True,
+            "decision": "Проект бюджета одобрен",
+        },
+    )
+    report = client.post("/api/v1/kondinsky/reports/rating/generate?period=2026-03", headers=owner)
     ids = {
+        "report_uuid": report.get_json()["id"],
+        "participation_id": hearing.get_json()["id"],
         "message_id": message.get_json()["id"],
         "emergency_id": emergency["id"],
         "notification_id": inbox["notifications"][0]["id"],
@@ -123,7 +138,13 @@ def test_every_object_route_is_404_for_another_tenants_object(loaded_app):
                 path,
                 method=method,
                 headers=intruder,
-                json={"action": "start", "score": 5, "decisions": "меры приняты"},
+                json={
+                    "action": "start",
+                    "score": 5,
+                    "decisions": "меры приняты",
+                    "informed_at": "2026-02-01T10:00:00+05:00",
+                    "link": "https://vk.com/wall-1_2",
+                },
             )
             assert response.status_code == 404, (method, path, response.status_code)
             walked += 1

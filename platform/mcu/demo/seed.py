@@ -105,6 +105,7 @@ class TenantHistory:
         self.c = config
         self.rng = random.Random(f"{seed}:{config.slug}")
         self.control_rng = random.Random(f"{seed}:{config.slug}:control")
+        self.per_year: dict[int, int] = {}
         self.until = until
         self.start = _months_back(until, months)
         pop = (config.data.get("population") or {}).get("value", 20000)
@@ -248,7 +249,7 @@ class TenantHistory:
                     {
                         "tenant_id": tid,
                         "id": mid,
-                        "number": f"{received.year}-{seq:06d}",
+                        "number": self._number(received),
                         "regime": channel["regime"],
                         "channel_id": channel["id"],
                         "channel_kind": channel["kind"],
@@ -318,6 +319,13 @@ class TenantHistory:
             day += timedelta(days=1)
         return messages, citizens, assignments, events
 
+    def _number(self, received: datetime) -> str:
+        """«ГГГГ-NNNNNN» numbered per local year, as live intake numbers them (its counters are
+        set past these when the history is stored)."""
+        y = received.astimezone(self.c.tz).year
+        self.per_year[y] = self.per_year.get(y, 0) + 1
+        return f"{y}-{self.per_year[y]:06d}"
+
     def _event(self, mid: uuid.UUID, kind: str, at: datetime, data: dict[str, Any]) -> dict[str, Any]:
         return {
             "tenant_id": self.c.tenant_id,
@@ -376,11 +384,17 @@ def seed_tenants(
         _insert(session, Deadline, _open_deadlines(tenant.id, messages))
         session.flush()
         _evaluate_latest(session, config, tenant.id)
-        counter = session.get(TenantCounter, (tenant.id, "message_number"))
-        if counter is None:
-            counter = TenantCounter(tenant_id=tenant.id, name="message_number", value=0)
-            session.add(counter)
-        counter.value = max(counter.value, len(messages))
+        # Live intake numbers on from the last demo number of each year.
+        last: dict[str, int] = {}
+        for m in messages:
+            y, n = m["number"].split("-")
+            last[y] = max(last.get(y, 0), int(n))
+        for y, n in last.items():
+            counter = session.get(TenantCounter, (tenant.id, f"message_number:{y}"))
+            if counter is None:
+                counter = TenantCounter(tenant_id=tenant.id, name=f"message_number:{y}", value=0)
+                session.add(counter)
+            counter.value = max(counter.value, n)
         session.flush()
         report[tenant.slug] = len(messages)
         progress(f"{tenant.slug}: сообщений {len(messages)}, событий {len(events)}")

@@ -10,6 +10,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from mcu.emergencies.models import Emergency
+from mcu.eventlog import log_event
 from mcu.messages.models import Deadline, Event, Message
 from mcu.rules.compile import Rule, RuleBook
 from mcu.sqltypes import utcnow
@@ -32,19 +33,16 @@ def _event(
     reason: str | None,
     data: dict[str, Any] | None = None,
 ) -> None:
-    actor_kind, _, actor_id = actor.partition(":")
-    session.add(
-        Event(
-            tenant_id=emergency.tenant_id,
-            subject_kind="emergency",
-            subject_id=emergency.id,
-            kind=kind,
-            at=at,
-            actor_kind=actor_kind,
-            actor_id=actor_id or None,
-            reason=reason,
-            data=data or {},
-        )
+    log_event(
+        session,
+        tenant_id=emergency.tenant_id,
+        subject_kind="emergency",
+        subject_id=emergency.id,
+        kind=kind,
+        actor=actor,
+        at=at,
+        reason=reason,
+        data=data,
     )
 
 

@@ -44,6 +44,8 @@ def _errors(*codes: int) -> dict[str, Any]:
 def document() -> dict[str, Any]:
     from mcu.analytics.openapi import paths as analytics_paths
     from mcu.messages.blueprint import ActionIn, RatingIn
+    from mcu.participation.blueprint import openapi_paths as participation_paths
+    from mcu.reports.blueprint import openapi_paths as reports_paths
 
     schemas: dict[str, Any] = {}
     for model in (MessageIn, ActionIn, RatingIn):
@@ -312,5 +314,7 @@ def document() -> dict[str, Any]:
                 }
             },
             **analytics_paths(),
+            **participation_paths(),
+            **reports_paths(),
         },
     }

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from mcu.deadlines.compute import Due, answer_timer, compute_due, move_off_day, plural
+from mcu.eventlog import log_event
 from mcu.messages import lifecycle
 from mcu.messages.classify import classifier_for, detect_threat
 from mcu.messages.models import Assignment, Citizen, Deadline, Event, Message
@@ -67,20 +68,17 @@ def _event(
     reason: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> Event:
-    actor_kind, _, actor_id = actor.partition(":")
-    event = Event(
+    return log_event(
+        session,
         tenant_id=message.tenant_id,
         subject_kind="message",
         subject_id=message.id,
         kind=kind,
-        at=at or utcnow(),
-        actor_kind=actor_kind or "system",
-        actor_id=actor_id or None,
+        actor=actor,
+        at=at,
         reason=reason,
-        data=data or {},
+        data=data,
     )
-    session.add(event)
-    return event
 
 
 def next_number(session: Session, tenant_id: int, year: int) -> str:

@@ -12,14 +12,14 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from mcu.auth.models import RoleAssignment, User
 from mcu.deadlines.compute import plural
-from mcu.messages.models import Deadline, Event
-from mcu.notifications.models import MailOutbox, Notification
+from mcu.eventlog import log_event
+from mcu.messages.models import Deadline
+from mcu.notifications.operations import send
 from mcu.roadmaps.models import Roadmap
 from mcu.rules.compile import Rule, RuleBook
 from mcu.rules.operations import Trigger
-from mcu.rules.recipients import Addressee, addressees, describe
+from mcu.rules.recipients import addressees, describe
 from mcu.tenancy.config import TenantConfig
 
 OPEN_ROADMAP = ("draft", "agreed", "approved")
@@ -86,43 +86,17 @@ def _subject_event(session: Session, trigger: Trigger, kind: str, reason: str, d
     subject = trigger.message if trigger.message is not None else trigger.emergency
     if subject is None:
         return
-    session.add(
-        Event(
-            tenant_id=subject.tenant_id,
-            subject_kind="message" if trigger.message is not None else "emergency",
-            subject_id=subject.id,
-            kind=kind,
-            at=trigger.now,
-            actor_kind="rule",
-            actor_id=data.get("rule"),
-            reason=reason,
-            data=data,
-        )
+    log_event(
+        session,
+        tenant_id=subject.tenant_id,
+        subject_kind="message" if trigger.message is not None else "emergency",
+        subject_id=subject.id,
+        kind=kind,
+        actor=f"rule:{data.get('rule') or ''}",
+        at=trigger.now,
+        reason=reason,
+        data=data,
     )
-
-
-def _users(session: Session, tenant_id: int, who: Addressee) -> list[User]:
-    # Cached for the session (a request, or one worker batch): a batch addresses the same few
-    # roles hundreds of times.
-    cache = session.info.setdefault("mcu.role_users", {})
-    key = (tenant_id, who.role_id)
-    if key not in cache:
-        cache[key] = _query_users(session, tenant_id, who.role_id)
-    return cache[key]
-
-
-def _query_users(session: Session, tenant_id: int, role_id: str) -> list[User]:
-    query = (
-        select(User)
-        .join(RoleAssignment, RoleAssignment.user_id == User.id)
-        .where(
-            RoleAssignment.tenant_id == tenant_id,
-            RoleAssignment.role_id == role_id,
-            RoleAssignment.active,
-            User.is_active,
-        )
-    )
-    return [u for u in session.exec(query) if u.email]
 
 
 def _notify(
@@ -148,39 +122,21 @@ def _notify(
         )
         if x
     )
-    mails = 0
-    for who in found:
-        note = Notification(
-            tenant_id=config.tenant_id,
-            kind="escalation" if escalation else "notify",
-            role_id=who.role_id,
-            position_id=who.position_id,
-            title=title[:300],
-            body=body,
-            subject_kind=trigger.subject_kind,
-            subject_id=trigger.subject_id,
-            message_id=trigger.message.id if trigger.message is not None else None,
-            emergency_id=trigger.emergency.id if trigger.emergency is not None else None,
-            decision_id=decision_id,
-            rule_id=rule.id,
-            created_at=trigger.now,
-        )
-        session.add(note)
-        addresses = {who.email} if who.email else set()
-        addresses |= {u.email for u in _users(session, config.tenant_id, who)}
-        for address in sorted(a for a in addresses if a):
-            session.add(
-                MailOutbox(
-                    tenant_id=config.tenant_id,
-                    notification_id=note.id,
-                    to_address=address,
-                    subject=f"[МЦУ {config.name}] {title}"[:300],
-                    body=body,
-                    next_attempt_at=trigger.now,
-                    created_at=trigger.now,
-                )
-            )
-            mails += 1
+    mails = send(
+        session,
+        config,
+        found,
+        kind="escalation" if escalation else "notify",
+        title=title,
+        body=body,
+        subject_kind=trigger.subject_kind,
+        subject_id=trigger.subject_id,
+        at=trigger.now,
+        message_id=trigger.message.id if trigger.message is not None else None,
+        emergency_id=trigger.emergency.id if trigger.emergency is not None else None,
+        decision_id=decision_id,
+        rule_id=rule.id,
+    )
     result = {
         "do": action["do"],
         "to": describe(found),

@@ -28,9 +28,11 @@ from sqlmodel import Session, select
 
 from mcu.analytics.heatmap import rolling_dynamics
 from mcu.emergencies.models import Emergency
+from mcu.eventlog import log_event
 from mcu.messages import lifecycle
-from mcu.messages.models import Deadline, Event, Message
+from mcu.messages.models import Deadline, Message
 from mcu.notifications.models import MailOutbox
+from mcu.reports.schedule import run as scheduled_reports
 from mcu.roadmaps.models import Roadmap
 from mcu.rules.facts import emergency_facts, message_facts
 from mcu.rules.operations import handle, rulebook
@@ -239,18 +241,16 @@ def _record(
     subject = message if message is not None else emergency
     if subject is None:
         return
-    session.add(
-        Event(
-            tenant_id=row.tenant_id,
-            subject_kind="message" if message is not None else "emergency",
-            subject_id=subject.id,
-            kind="timer_fired",
-            at=now,
-            actor_kind="system",
-            actor_id="worker",
-            reason=row.explanation.get("text"),
-            data={"timer": row.timer, "due_at": row.due_at.isoformat(), "deadline": str(row.id)},
-        )
+    log_event(
+        session,
+        tenant_id=row.tenant_id,
+        subject_kind="message" if message is not None else "emergency",
+        subject_id=subject.id,
+        kind="timer_fired",
+        actor="system:worker",
+        at=now,
+        reason=row.explanation.get("text"),
+        data={"timer": row.timer, "due_at": row.due_at.isoformat(), "deadline": str(row.id)},
     )
 
 
@@ -415,6 +415,9 @@ def run(
         now = clock()
         if last_ticks is None or now - last_ticks >= timedelta(minutes=1):
             ensure_ticks(engine, now=now)
+            made = scheduled_reports(engine, now=now)
+            if made:
+                say(f"сформировано отчётов по графику: {made}")
             last_ticks = now
         while not stop.is_set():
             fired = fire_due(engine, now=clock(), batch=batch)

@@ -18,6 +18,8 @@ def init_app(app: Flask) -> None:
     from mcu.messages import imports_api, reception
     from mcu.notifications import blueprint as notifications
     from mcu.open311 import blueprint as open311
+    from mcu.participation import blueprint as participation
+    from mcu.reports import blueprint as reports
     from mcu.tenancy import blueprint as tenancy
 
     for bp in (
@@ -31,10 +33,13 @@ def init_app(app: Flask) -> None:
         imports_api.api,
         reception.pages,
         open311.bp,
+        participation.api,
         analytics.api,
         analytics.pages,
         analytics.region_api,
         analytics.region_pages,
+        reports.api,
+        reports.pages,
     ):
         app.register_blueprint(bp)
     # Bulk imports are the largest bodies; single-message endpoints set their own, smaller limit.
