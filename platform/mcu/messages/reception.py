@@ -22,16 +22,14 @@ The executor (position) is never shown on these public pages.
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
-import secrets
 import uuid
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from flask import abort, current_app, g, has_request_context, render_template, request, session, url_for
+from flask import abort, current_app, g, has_request_context, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pydantic import ValidationError
 from werkzeug.datastructures import MultiDict
@@ -45,6 +43,7 @@ from mcu.messages.queries import message_by_id, message_public
 from mcu.messages.schemas import MAX_TEXT, MessageIn, field_errors
 from mcu.sqltypes import utcnow
 from mcu.tenancy.config import TenantConfig
+from mcu.web.csrf import csrf_ok, csrf_token
 from mcu.web.tenant_scope import tenant_blueprint
 
 log = logging.getLogger(__name__)
@@ -57,7 +56,6 @@ MAX_RATING_COMMENT = 2000
 # 20 000 Cyrillic characters are ~120 KB url-encoded; the rest of the form is small.
 MAX_FORM_BODY = 512 * 1024
 
-CSRF_SESSION_KEY = "mcu_csrf"
 HONEYPOT = "homepage"
 # Namespaced so that a crafted form cannot name an external id an integration (a CMS posting to
 # the API on the same channel) gave its own record, and so get that record shown back.
@@ -86,19 +84,6 @@ _FIELD_OF = {
 
 
 # ---------------------------------------------------------------- form protections
-def _csrf_token() -> str:
-    token = session.get(CSRF_SESSION_KEY)
-    if not token:
-        token = session[CSRF_SESSION_KEY] = secrets.token_urlsafe(32)
-    return token
-
-
-def _csrf_ok() -> bool:
-    expected = session.get(CSRF_SESSION_KEY) or ""
-    given = request.form.get("csrf_token", "")
-    return bool(expected) and hmac.compare_digest(expected.encode(), given.encode())
-
-
 def _bad_request() -> tuple[str, int]:
     """The form did not come from our page in this browser session (or the session ended)."""
     return render_template("messages/bad_request.html", district=g.config, back=request.path), 400
@@ -221,7 +206,7 @@ def _render_form(
         values=values,
         errors=errors,
         submission_id=submission_id,
-        csrf_token=_csrf_token(),
+        csrf_token=csrf_token(),
         honeypot=HONEYPOT,
         max_text=MAX_TEXT,
         blocks=list(config.blocks.values()),
@@ -262,7 +247,7 @@ def reception_submit():
         abort(404)
     request.max_content_length = MAX_FORM_BODY
     submission_id = request.form.get("submission_id", "")
-    if not _csrf_ok() or not _valid_submission_id(submission_id):
+    if not csrf_ok() or not _valid_submission_id(submission_id):
         return _bad_request()
     values = _form_values(request.form)
     if request.form.get(HONEYPOT):
@@ -333,7 +318,7 @@ def _render_rating(message: Message, values: dict[str, str], errors: dict[str, l
         previous=message.rating,
         values=values,
         errors=errors,
-        csrf_token=_csrf_token(),
+        csrf_token=csrf_token(),
         max_comment=MAX_RATING_COMMENT,
     )
 
@@ -359,7 +344,7 @@ def rate_form(token: str):
 @pages.post("/rate/<token>")
 def rate_submit(token: str):
     message = _rated_message(token)
-    if not _csrf_ok():
+    if not csrf_ok():
         return _bad_request()
     values, errors = parse_rating_form(request.form)
     if errors or message.status not in RATEABLE:

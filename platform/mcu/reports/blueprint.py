@@ -9,8 +9,6 @@ A report of another district is a 404 on every route.
 
 from __future__ import annotations
 
-import hmac
-import secrets
 import uuid
 from typing import Any
 
@@ -23,7 +21,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 
@@ -35,12 +32,11 @@ from mcu.reports import build, queries, render, schedule
 from mcu.reports.models import STATUS_NAMES, Report
 from mcu.reports.operations import ReportError, configured, generate
 from mcu.sqltypes import utcnow
+from mcu.web.csrf import csrf_ok, csrf_token
 from mcu.web.tenant_scope import tenant_blueprint
 
 api = tenant_blueprint("reports_api", __name__, "/api/v1/<tenant>")
 pages = tenant_blueprint("reports", __name__, "/t/<tenant>", template_folder="templates")
-
-CSRF_KEY = "mcu_reports_csrf"
 
 
 # ---------------------------------------------------------------- shared
@@ -161,19 +157,6 @@ def api_export(report_uuid: uuid.UUID, fmt: str):
 
 
 # ---------------------------------------------------------------- pages
-def _csrf_token() -> str:
-    token = session.get(CSRF_KEY)
-    if not token:
-        token = session[CSRF_KEY] = secrets.token_urlsafe(32)
-    return token
-
-
-def _csrf_ok() -> bool:
-    expected = session.get(CSRF_KEY) or ""
-    given = request.form.get("csrf_token", "")
-    return bool(expected) and hmac.compare_digest(expected.encode(), given.encode())
-
-
 @pages.errorhandler(render.RenderError)
 def _page_render_error(exc: render.RenderError):
     return render_template("reports/error.html", tenant=g.tenant, error=str(exc)), 503
@@ -195,7 +178,7 @@ def list_page(errors: dict[str, str] | None = None, values: dict[str, str] | Non
         configured=_configured_public(_latest(rows), now),
         generated=[queries.report_public(g.config, r) for r in rows],
         formats=list(render.FORMATS),
-        csrf_token=_csrf_token(),
+        csrf_token=csrf_token(),
         errors=errors or {},
         values=values or {},
     ), status
@@ -204,7 +187,7 @@ def list_page(errors: dict[str, str] | None = None, values: dict[str, str] | Non
 @pages.post("/reports/<report_id>/generate")
 def generate_page(report_id: str):
     spec = _spec_or_404(report_id)
-    if not _csrf_ok():
+    if not csrf_ok():
         return render_template(
             "reports/error.html",
             tenant=g.tenant,
