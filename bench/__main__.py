@@ -2,6 +2,10 @@
 
 The worker benchmark runs a short 20,000 deadlines here (MCU_BENCH_WORKER_COUNT overrides);
 the full figure is `python -m bench.worker_fire --count 100000`.
+
+The analytics benchmark needs its own generated database (10 million messages take about half an
+hour to make), so it is run by hand: `python -m bench.analytics_data --messages 1000000` (or
+10000000), then `python -m bench.analytics`.
 """
 
 from __future__ import annotations
