@@ -165,7 +165,9 @@ class Bench:
         }
         return sorted(self.regions, key=lambda r: -size[r])
 
-    def run(self) -> dict[tuple[str, str], Figure]:
+    def run(
+        self, *, districts: bool = True, regions: list[str] | None = None
+    ) -> dict[tuple[str, str], Figure]:
         rows = self.state.get("rows", {})
         print(
             f"analytics on {make_url(self.url).database}: {rows.get('message', 0):,} messages, "
@@ -174,7 +176,7 @@ class Bench:
         )
         out: dict[tuple[str, str], Figure] = {}
         print(f"  {'':38} {'p50 ms':>9} {'p95 ms':>9} {'× base':>7} {'calls':>5}  goal (p95)")
-        for slug in self.districts:
+        for slug in self.districts if districts else []:
             print(
                 f"  district {slug} ({self.region_of[slug]}, {self.year_counts[slug]:,} messages this year)"
             )
@@ -190,7 +192,7 @@ class Bench:
                     fig = Figure(name, self.measure(self.without_jit(make(slug))))
                     out[(slug, f"{name} (jit off)")] = fig
                     self._line(f"{label} (what-if: jit off)", fig, base, GOALS_MS[name])
-        for region in self.regions:
+        for region in self.regions if regions is None else [r for r in self.regions if r in regions]:
             slugs = [s for s, r in self.region_of.items() if r == region]
             messages = sum(self.year_counts[s] for s in slugs)
             # The region's baseline: the same count for each of its districts, one after another.
@@ -311,6 +313,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--budget", type=float, default=120.0, help="seconds of calls per figure, at most")
     parser.add_argument("--explain", action="store_true", help="statement times and plans of the slowest")
     parser.add_argument("--top", type=int, default=3, help="how many slowest statements to EXPLAIN")
+    parser.add_argument("--no-districts", action="store_true", help="time the region consoles only")
+    parser.add_argument("--regions", nargs="*", help="time these regions' consoles only (none: no console)")
     args = parser.parse_args(argv)
     results = []
     for url in args.url or [PG_URL]:
@@ -326,10 +330,10 @@ def main(argv: list[str] | None = None) -> None:
             )
             continue
         bench = Bench(url, args.runs, args.budget)
-        results.append((bench, bench.run()))
+        results.append((bench, bench.run(districts=not args.no_districts, regions=args.regions)))
         if args.explain:
             bench.explain(args.top)
-    if len(results) > 1:
+    if len(results) > 1 and not args.no_districts and args.regions is None:
         scaling(results)
 
 
