@@ -11,15 +11,17 @@ The data come from `bench/analytics_data.py` (a dedicated database, made once):
     python -m bench.analytics                        # MCU_BENCH_ANALYTICS_PG_URL or --url
     python -m bench.analytics --url A --url B        # several databases: also how figures scale
     python -m bench.analytics --explain              # + each statement's time and the plans of the slowest
+    python -m bench.analytics --no-districts --regions yaroslavl   # one region's console only
 
 Measured warm (after WARMUP calls, one when a call takes more than SLOW seconds), each figure
 over --runs calls (default 20) on one session per call, as a request has: p50 and p95 (nearest
 rank). A figure stops early, with at least MIN_RUNS calls, once its calls have taken --budget
 seconds (default 120): a console that takes a minute is timed a few times, not twenty; each
-line says how many calls it is over. Districts timed: the largest, the median and
-the smallest by messages of the current year; regions: all three. Baseline: `SELECT count(*)
-FROM message WHERE tenant_id = :t AND received_at >= :start` for the same district and year
-(an index-only scan): each figure is also given as a multiple of it.
+line says how many calls it is over. Districts timed: the largest, the median and the smallest
+by messages of the current year; regions: all three. Baseline: `SELECT count(*) FROM message
+WHERE tenant_id = :t AND received_at >= :start` for the same district and year (an index-only
+scan): each figure is also given as a multiple of it. For the largest district and region the
+same calls are also timed with JIT off (a what-if, see `Bench.without_jit`).
 """
 
 from __future__ import annotations
@@ -144,9 +146,9 @@ class Bench:
 
     @staticmethod
     def without_jit(call: Callable[[Session], Any]) -> Callable[[Session], Any]:
-        """The same call with PostgreSQL's JIT off for its transaction (a what-if: the KPI
-        query's correlated subqueries make its estimated cost large enough for JIT to compile it
-        with optimisation, which costs more than the query)."""
+        """The same call with PostgreSQL's JIT off for its transaction. A what-if: the KPI
+        query's correlated subqueries give it an estimated cost far above jit_optimize_above_cost,
+        so PostgreSQL compiles it with optimisation, which takes 0.3–1.8 s a query."""
 
         def wrapped(session: Session) -> Any:
             session.execute(sa.text("SET LOCAL jit = off"))
