@@ -58,6 +58,8 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
+from mcu.demo.seed import poisson
+
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get(
     "MCU_BENCH_ANALYTICS_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/mcu_bench_analytics"
@@ -292,17 +294,6 @@ def clock(first: date, last: date) -> Any:
     return text
 
 
-def _poisson(rng: random.Random, mean: float) -> int:
-    if mean > 30:
-        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
-    limit, k, p = math.exp(-mean), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= limit:
-            return k
-        k += 1
-
-
 def _cumulative(weights: list[float]) -> list[float]:
     out, total = [], 0.0
     for w in weights:
@@ -510,7 +501,7 @@ def generate(
         midnight = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
         for p in plans:
             tid = p.tid
-            n = _poisson(rng, p.population * p.season[day.month - 1] * common)
+            n = poisson(rng, p.population * p.season[day.month - 1] * common)
             weights = list(p.month_weights[day.month - 1])
             spike = p.spikes.get(d)
             if spike is not None:
@@ -698,7 +689,7 @@ def generate(
 def _decisions(p: DistrictPlan, rng: random.Random, event: Any, uid: Any, month_start: int, now: int) -> None:
     """A month's decisions (some taken with residents on the ПОС, some with their implementation
     published in social networks) and public hearings of one district."""
-    for _ in range(_poisson(rng, DECISIONS_PER_MONTH)):
+    for _ in range(poisson(rng, DECISIONS_PER_MONTH)):
         at = month_start + int(rng.random() * 28 * DAY)
         if at > now:
             continue
@@ -725,7 +716,7 @@ def _decisions(p: DistrictPlan, rng: random.Random, event: Any, uid: Any, month_
                     "user\tbench",
                     '{"channel": "social"}',
                 )
-    for _ in range(_poisson(rng, HEARINGS_PER_MONTH)):
+    for _ in range(poisson(rng, HEARINGS_PER_MONTH)):
         at = month_start + int(rng.random() * 28 * DAY)
         if at <= now:
             via_pos = rng.random() < 0.5

@@ -103,7 +103,7 @@ def body_of(config: TenantConfig, position_id: str) -> tuple[str, str]:
 
 
 def _rows(
-    session: Session, config: TenantConfig, period: Period, now: datetime, channel_kinds: list[str] | None
+    session: Session, config: TenantConfig, period: Period, channel_kinds: list[str] | None
 ) -> list[Any]:
     start, end = period.bounds(config.tz)
 
@@ -164,7 +164,7 @@ def ratings(
     rows: dict[str, RatingRow] = {}
     hours: dict[str, list[float]] = defaultdict(list)
     for position, settlement, registered, received, answered, due, rating, reopened, late, timely in _rows(
-        session, config, period, now, channel_kinds
+        session, config, period, channel_kinds
     ):
         if by == "settlement":
             key = settlement or ""

@@ -76,7 +76,8 @@ class Spike:
     factor: float
 
 
-def _poisson(rng: random.Random, mean: float) -> int:
+def poisson(rng: random.Random, mean: float) -> int:
+    """A Poisson draw: how many messages a day brings (the analytics benchmark draws the same way)."""
     if mean > 30:  # normal approximation keeps large districts fast
         return max(0, round(rng.gauss(mean, math.sqrt(mean))))
     limit, k, p = math.exp(-mean), 0, 1.0
@@ -178,7 +179,7 @@ class TenantHistory:
         seq = 0
         day = self.start
         while day <= self.until:
-            n = _poisson(self.rng, self.mean * WEEKDAY_FACTOR[day.weekday()])
+            n = poisson(self.rng, self.mean * WEEKDAY_FACTOR[day.weekday()])
             topic_w = self._topic_weights(day)
             chans, chan_w = self._channels(day)
             for _ in range(n):
@@ -299,7 +300,9 @@ class TenantHistory:
                 )
                 if answered_at:
                     events.append(
-                        self._event(mid, "answer", answered_at, {"final": True, "on_time": answered_at <= due.at})
+                        self._event(
+                            mid, "answer", answered_at, {"final": True, "on_time": answered_at <= due.at}
+                        )
                     )
                     # Photo evidence of the solution for a share of answers (its own generator,
                     # so the rest of the demo stays the same as before it was added).
