@@ -77,11 +77,18 @@ def messages_arrive(session: Session, district: District, messages: dict, datata
                 position_id=config.blocks[block]["head"],
                 actor="user:clerk",
                 reason="назначено вручную с сортировки",
+                now=received + timedelta(hours=1),
             )
         answer = r["ответ"]
         if answer.endswith("после продления"):
             ops.extend(
-                session=session, config=config, message=message, days=10, actor="user:head", reason="проверка"
+                session=session,
+                config=config,
+                message=message,
+                days=10,
+                actor="user:head",
+                reason="проверка",
+                now=received + timedelta(days=3),
             )
         if answer.startswith("в срок"):
             at = received + timedelta(hours=2)

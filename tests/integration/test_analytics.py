@@ -127,7 +127,10 @@ def test_flow_counts_new_repeated_overdue_and_postponed(kond):
     late = _arrive(
         s, config, datetime(2026, 10, 20, 10, tzinfo=UTC), "education"
     )  # due in November, unanswered
-    ops.extend(session=s, config=config, message=first, days=10, actor="user:head", reason="нужна проверка")
+    ops.extend(
+        session=s, config=config, message=first, days=10, actor="user:head", reason="нужна проверка",
+        now=first.received_at + timedelta(days=3),
+    )
     s.commit()
     assert late.due_at < datetime(2026, 12, 1, tzinfo=UTC)
     f = flow.flow(s, config, NOV, now=NOW)

@@ -171,6 +171,7 @@ def _assign(
     position_id: str | None = None,
     reason: str | None = None,
     new: bool = False,
+    at: datetime | None = None,
 ) -> Assignment | None:
     if position_id is None:
         decided = route(config, block_id=message.block_id, settlement_id=message.settlement_id)
@@ -188,9 +189,9 @@ def _assign(
     )
     for old in previous:
         old.active = False
-        old.ended_at = utcnow()
+        old.ended_at = at or utcnow()
     if position_id is None:
-        _event(session, message, "routing_failed", actor=actor, reason=reason)
+        _event(session, message, "routing_failed", actor=actor, at=at, reason=reason)
         return None
     assignment = Assignment(
         tenant_id=message.tenant_id,
@@ -198,6 +199,7 @@ def _assign(
         position_id=position_id,
         automatic=automatic,
         reason=reason,
+        assigned_at=at or utcnow(),
     )
     session.add(assignment)
     # `automatic` feeds the KPI «автоматизированная доставка до конечного исполнителя».
@@ -206,6 +208,7 @@ def _assign(
         message,
         "routed" if automatic else "assigned",
         actor=actor,
+        at=at,
         reason=reason,
         data={
             "position": position_id,
@@ -408,6 +411,7 @@ def _create(
             message,
             "threat_detected",
             actor="system:threat-detector",
+            at=now,
             reason=threat.explanation,
             data={"hazards": threat.hazards},
         )
@@ -416,6 +420,7 @@ def _create(
         message,
         "classified" if not triage else "sent_to_triage",
         actor="system:classifier",
+        at=now,
         reason=classification.get("explanation"),
         data=classification,
     )
@@ -429,7 +434,7 @@ def _create(
                     timer=timer, start=start, tz=config.tz, settings=config.settings, profile_id=profile["id"]
                 ),
             )
-    _event(session, message, "deadline_set", actor="system", reason=due.text(), data=due.explanation)
+    _event(session, message, "deadline_set", actor="system", at=now, reason=due.text(), data=due.explanation)
     assignment = None
     if decided is not None:
         assignment = _assign(
@@ -441,6 +446,7 @@ def _create(
             position_id=decided.position_id,
             reason=decided.reason,
             new=True,
+            at=now,
         )
     session.flush()
     # The rules see the message as stored: escalation timers, threat and spike emergencies.
@@ -524,12 +530,21 @@ def assign_by_rule(
 
 
 def assign(
-    *, session: Session, config: TenantConfig, message: Message, position_id: str, actor: str, reason: str
+    *,
+    session: Session,
+    config: TenantConfig,
+    message: Message,
+    position_id: str,
+    actor: str,
+    reason: str,
+    now: datetime | None = None,
 ) -> None:
     if position_id not in config.roster:
         raise IntakeError("position", f"должность «{position_id}» отсутствует в составе района")
-    transition(session, message, "assign", actor=actor, reason=reason)
-    _assign(session, config, message, actor=actor, automatic=False, position_id=position_id, reason=reason)
+    transition(session, message, "assign", actor=actor, reason=reason, at=now)
+    _assign(
+        session, config, message, actor=actor, automatic=False, position_id=position_id, reason=reason, at=now
+    )
 
 
 def answer(
@@ -587,7 +602,14 @@ def refuse(
 
 
 def extend(
-    *, session: Session, config: TenantConfig, message: Message, days: int, actor: str, reason: str
+    *,
+    session: Session,
+    config: TenantConfig,
+    message: Message,
+    days: int,
+    actor: str,
+    reason: str,
+    now: datetime | None = None,
 ) -> None:
     """59-ФЗ ст. 12 ч. 2: the answer term may be extended once, by up to 30 days, with notice to
     the citizen."""
@@ -606,10 +628,11 @@ def extend(
         raise IntakeError("days", "продлить можно только срок по открытому обращению")
     # The decision to extend belongs within the term (ст. 12 ч. 2). A decision entered after the
     # term ran out is still recorded — refusing it would hide what happened — but marked late.
-    late = message.due_at is not None and message.due_at < utcnow()
+    now = now or utcnow()
+    late = message.due_at is not None and message.due_at < now
     for row in _pending(session, message, "answer"):
         row.status = "cancelled"
-    base = (message.due_at or utcnow()).astimezone(config.tz).date()
+    base = (message.due_at or now).astimezone(config.tz).date()
     rule = config.settings.get("deadline_on_day_off", "following_working_day")
     day, note = move_off_day(base + timedelta(days=days), rule, base)
     at = datetime.combine(day, time(23, 59, 59), config.tz)
@@ -630,12 +653,13 @@ def extend(
     )
     _deadline(session, message, due)
     message.due_at = due.at
-    _event(session, message, "extended", actor=actor, reason=reason, data=due.explanation)
+    _event(session, message, "extended", actor=actor, at=now, reason=reason, data=due.explanation)
     _event(
         session,
         message,
         "citizen_notified",
         actor=actor,
+        at=now,
         reason="уведомление о продлении срока рассмотрения",
         data={"new_due_at": due.at.isoformat()},
     )
