@@ -247,6 +247,27 @@ def demo_seed(slugs: tuple[str, ...], seed: int, until: str | None, months: int,
         )
     for slug, count in report.items():
         click.echo(f"{slug}: {'уже есть демо-данные' if count == 0 else f'создано сообщений: {count}'}")
+    _demo_users()
+
+
+def _demo_users() -> None:
+    from mcu.db import session_scope
+    from mcu.demo.users import seed_demo_users
+
+    with session_scope() as session:
+        password, users = seed_demo_users(session)
+    lines = [f"{u.login:<45} {u.who} — {u.district}" for u in users]
+    click.echo("")
+    click.echo("Демо-пользователи веб-интерфейса (логин — роль — район).")
+    click.echo(f"Пароль этого запуска для всех демо-пользователей: {password}")
+    click.echo("(новый пароль выдаётся при каждом запуске «mcu demo seed»)")
+    for line in lines:
+        click.echo("  " + line)
+    path = Path(current_app.config["INSTANCE_DIR"]) / "demo-users.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"Пароль: {password}\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    click.echo(f"Список сохранён в {path} (доступен только владельцу).")
 
 
 # ---------------------------------------------------------------- tokens
@@ -304,6 +325,7 @@ def tokens_revoke(slug: str, prefix: str) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from mcu.auth.cli import users_cli
     from mcu.messages.imports_cli import import_command
     from mcu.reports.cli import reports_cli
     from mcu.rules.cli import emergencies_cli, rules_cli, worker_command
@@ -318,6 +340,7 @@ def init_app(app: Flask) -> None:
         emergencies_cli,
         worker_command,
         reports_cli,
+        users_cli,
     ):
         app.cli.add_command(group)
 

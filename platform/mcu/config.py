@@ -22,6 +22,9 @@ DEFAULTS: dict[str, Any] = {
     "DECREES_DIR": str(REPO_ROOT.parent / "shared" / "decrees"),
     "INSTANCE_DIR": str(REPO_ROOT / "instance"),
     "SECRET_KEY": None,
+    # Session cookie only over HTTPS. Browsers treat http://localhost and 127.0.0.1 as secure, so
+    # `make run` works as is; set MCU_SESSION_COOKIE_SECURE=0 only for plain HTTP on a LAN address.
+    "SESSION_COOKIE_SECURE": True,
     "TESTING": False,
     # Seconds a web worker trusts its cached tenant configs before re-checking the database.
     "CONFIG_REFRESH_SECONDS": 5,
@@ -96,8 +99,9 @@ def load_config(test_config: dict[str, Any] | None = None) -> dict[str, Any]:
         config[key] = float(config[key])
     for key in ("SMTP_PORT", "MAIL_MAX_ATTEMPTS", "WORKER_BATCH"):
         config[key] = int(config[key])
-    if isinstance(config["SMTP_STARTTLS"], str):
-        config["SMTP_STARTTLS"] = config["SMTP_STARTTLS"].strip().lower() in ("1", "true", "yes", "on")
+    for key in ("SMTP_STARTTLS", "SESSION_COOKIE_SECURE"):
+        if isinstance(config[key], str):
+            config[key] = config[key].strip().lower() in ("1", "true", "yes", "on")
     return config
 
 

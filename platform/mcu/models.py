@@ -5,7 +5,7 @@ Each area owns its tables in its own models.py; this module only gathers them.
 
 from mcu.analytics.models import KpiValue
 from mcu.audit.models import AuditRecord
-from mcu.auth.models import RoleAssignment, User
+from mcu.auth.models import LoginAttempt, RoleAssignment, User
 from mcu.emergencies.models import Emergency
 from mcu.messages.models import Assignment, Citizen, Deadline, Event, Message
 from mcu.notifications.models import MailOutbox, Notification
@@ -23,6 +23,7 @@ __all__ = [
     "Emergency",
     "Event",
     "KpiValue",
+    "LoginAttempt",
     "MailOutbox",
     "Message",
     "Notification",

@@ -16,6 +16,7 @@ from mcu.db import engine
 from mcu.messages import operations as ops
 from mcu.messages.schemas import CitizenIn, MessageIn
 from mcu.tenancy.queries import current_config, tenant_by_slug
+from tests.helpers import staff_client
 
 NOW = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
 NOV = month(2026, 11)
@@ -70,7 +71,7 @@ def test_heat_map_cells_add_up_and_link_to_the_messages_behind_them(kond, loaded
     assert roads["by_settlement"]["kondinskoe"] == 1
     assert roads["total"] == 4 and hm["total"] == 5
     assert sum(roads["series"]) == 4 and roads["series"][0] == 1  # the bucket of 1 November
-    client = loaded_app.test_client()
+    client = staff_client(loaded_app)
     headers = token("kondinsky")
     behind = client.get(
         "/api/v1/kondinsky/analytics/messages?period=2026-11&block=roads&settlement=mezhdurechensky",
@@ -221,7 +222,7 @@ def test_region_console_puts_districts_side_by_side(demo):
     "slug", ["kondinsky", "khanty-mansiysky", "sovetsky", "nekrasovsky", "konstantinovsky"]
 )
 def test_pages_and_api_on_demo_data(demo, slug, token):
-    client = demo.test_client()
+    client = staff_client(demo)
     for path in (
         f"/t/{slug}/dashboard",
         f"/t/{slug}/dashboard?period=2026-11",

@@ -26,6 +26,7 @@ from mcu.notifications.models import Notification
 from mcu.reports import schedule
 from mcu.reports.models import Report
 from mcu.tenancy.queries import current_config, tenant_by_slug
+from tests.helpers import staff_client
 
 FOUNDERS = ["kondinsky", "khanty-mansiysky", "sovetsky", "nekrasovsky", "konstantinovsky"]
 # Two months of demo history at a quarter of the usual volume: every report has something to
@@ -90,7 +91,7 @@ def _exports(client, headers, report_uuid: str, slug: str) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("slug", FOUNDERS)
 def test_every_configured_report_is_built_and_exported(loaded_app, slug):
-    runner, client = loaded_app.test_cli_runner(), loaded_app.test_client()
+    runner, client = loaded_app.test_cli_runner(), staff_client(loaded_app)
     seeded = runner.invoke(args=[*SEED, "--tenant", slug])
     assert seeded.exit_code == 0, seeded.output
     headers = _token(loaded_app, slug)

@@ -14,7 +14,9 @@ import mcu
 from mcu.db import engine
 from mcu.migrate import current_revision, downgrade, upgrade
 
-TENANT_ROOT_TABLES = {"tenant", "app_user"}
+# Platform-wide tables: the tenant itself, users (a regional analyst spans districts) and failed
+# log-ins (counted before anyone knows which district the person works in).
+TENANT_ROOT_TABLES = {"tenant", "app_user", "login_attempt"}
 HEAD = sorted(
     p.stem.split("_")[0] for p in (Path(mcu.__file__).parent / "migrations" / "versions").glob("0*.py")
 )[-1]

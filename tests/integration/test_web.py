@@ -7,6 +7,8 @@ import uuid
 
 import pytest
 
+from tests.helpers import staff_client
+
 
 def test_home_lists_the_five_districts(loaded_app):
     html = loaded_app.test_client().get("/").get_data(as_text=True)
@@ -21,7 +23,7 @@ def test_home_lists_the_five_districts(loaded_app):
 
 
 def test_district_pages_render(loaded_app):
-    client = loaded_app.test_client()
+    client = staff_client(loaded_app)
     for slug in ("kondinsky", "khanty-mansiysky", "sovetsky", "nekrasovsky", "konstantinovsky"):
         for path in (f"/t/{slug}/", f"/t/{slug}/config"):
             response = client.get(path)
@@ -30,7 +32,7 @@ def test_district_pages_render(loaded_app):
 
 
 def test_sovetsky_page_says_blocks_come_from_region(loaded_app):
-    html = loaded_app.test_client().get("/t/sovetsky/").get_data(as_text=True)
+    html = staff_client(loaded_app).get("/t/sovetsky/").get_data(as_text=True)
     blocks_heading = html[html.index("Отраслевые блоки") : html.index("Каналы поступления")]
     assert "из значений региона" in blocks_heading
 
@@ -90,8 +92,10 @@ def test_every_tenant_route_is_404_for_an_unknown_tenant(loaded_app):
 
 def test_every_object_route_is_404_for_another_tenants_object(loaded_app):
     """Walk every route that takes an object id (message, emergency, notification) as a user
-    (token) of another tenant, with that id being a real object of the first tenant."""
-    runner, client = loaded_app.test_cli_runner(), loaded_app.test_client()
+    (token, and a logged-in curator for the pages) of another tenant, with that id being a real
+    object of the first tenant."""
+    runner = loaded_app.test_cli_runner()
+    client = staff_client(loaded_app, grants=(("sovetsky", "mcu_curator"),))
 
     def token(slug):
         return {
@@ -171,7 +175,7 @@ def _roster(app, slug):
 def test_config_text_is_escaped(loaded_app, payload):
     from mcu.tenancy import queries
 
-    client = loaded_app.test_client()
+    client = staff_client(loaded_app)
     queries._cache.clear()
     client.get("/t/kondinsky/")  # the only cached config is now kondinsky's current one
     (config,) = queries._cache.values()

@@ -18,6 +18,7 @@ from mcu.analytics.figures import FigureError, messages_behind
 from mcu.analytics.periods import PeriodError, local_today, parse
 from mcu.analytics.region import console
 from mcu.auth.api import token_required
+from mcu.auth.web import requires, requires_region
 from mcu.db import get_session
 from mcu.messages.blueprint import unprocessable
 from mcu.sqltypes import utcnow
@@ -137,6 +138,7 @@ def _page_bad(exc: _BadQuery):
 
 
 @pages.get("/dashboard")
+@requires("analytics.view")
 def dashboard_page():
     period, now = _period()
     data = dashboard(get_session(), g.config, period, now=now)
@@ -153,6 +155,7 @@ def dashboard_page():
 
 
 @pages.get("/ratings")
+@requires("analytics.view")
 def ratings_page():
     period, now = _period(default="month")
     return render_template(
@@ -169,6 +172,7 @@ def ratings_page():
 
 
 @pages.get("/figures")
+@requires("analytics.view")
 def figures_page():
     period, _now = _period()
     try:
@@ -197,6 +201,7 @@ def api_console(region: str):
 
 
 @region_pages.get("/<region>/")
+@requires_region("region.console")
 def console_page(region: str):
     try:
         data, period = _region(region)

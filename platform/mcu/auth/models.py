@@ -67,3 +67,19 @@ class ApiToken(TenantOwned, table=True):
     created_at: datetime = ts_field(default_factory=utcnow)
     revoked_at: datetime | None = ts_field(nullable=True)
     last_used_at: datetime | None = ts_field(nullable=True)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A failed log-in, kept for throttling (several app nodes share the database, so the count
+    must live there, not in a worker's memory). Rows older than the window are pruned."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        sa.Index("ix_login_attempt_key_at", "login_key", "at"),
+        sa.Index("ix_login_attempt_ip_at", "ip", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    login_key: str = Field(max_length=120)
+    ip: str = Field(max_length=64)
+    at: datetime = ts_field(default_factory=utcnow)

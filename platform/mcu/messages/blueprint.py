@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from mcu.auth.api import token_required
 from mcu.db import get_session
 from mcu.messages import operations as ops
+from mcu.messages.actions import ActionIn, apply_action
 from mcu.messages.lifecycle import TransitionError
 from mcu.messages.queries import list_messages, message_by_id, message_public
 from mcu.messages.schemas import MessageIn, field_errors
@@ -111,113 +112,18 @@ def get_message_decisions(message_id: uuid.UUID):
     return jsonify(decisions=decisions_public(decisions_for_message(get_session(), message)))
 
 
-class ActionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    action: str = Field(
-        pattern="^(classify|assign|start|answer|answer_preliminary|close|resolve|extend|forward|mark_duplicate|register_long_term|reopen|refuse|record_control)$"
-    )
-    reason: str = Field(default="", max_length=2000)
-    block: str | None = None
-    position: str | None = None
-    text: str | None = Field(default=None, max_length=20_000)
-    days: int | None = None
-    to_body: str | None = Field(default=None, max_length=500)
-    original: uuid.UUID | None = None
-    ground: str | None = Field(
-        default=None, description="Основание внесения в реестр: over_6_months или no_legal_ground"
-    )
-    control: str | None = Field(default=None, description="Вид контроля решения: photo, video или glonass")
-    reference: str | None = Field(default=None, max_length=1000, description="Ссылка на фото, видео или трек")
-
-
-def _apply(action: ActionIn, message, actor: str) -> None:
-    session, config = get_session(), g.config
-    need = {
-        "classify": "block",
-        "assign": "position",
-        "answer": "text",
-        "answer_preliminary": "text",
-        "extend": "days",
-        "forward": "to_body",
-        "mark_duplicate": "original",
-        "record_control": "control",
-    }
-    field = need.get(action.action)
-    if field and getattr(action, field) in (None, ""):
-        raise ops.IntakeError(field, "обязательное поле для этого действия")
-    if action.action == "classify":
-        ops.reclassify(
-            session=session,
-            config=config,
-            message=message,
-            block_id=action.block,
-            actor=actor,
-            reason=action.reason or "переклассификация",
-        )
-    elif action.action == "assign":
-        ops.assign(
-            session=session,
-            config=config,
-            message=message,
-            position_id=action.position,
-            actor=actor,
-            reason=action.reason or "назначение исполнителя",
-        )
-    elif action.action in ("answer", "answer_preliminary"):
-        ops.answer(
-            session=session, message=message, text=action.text, final=action.action == "answer", actor=actor
-        )
-    elif action.action == "extend":
-        ops.extend(
-            session=session,
-            config=config,
-            message=message,
-            days=action.days,
-            actor=actor,
-            reason=action.reason or "продление срока",
-        )
-    elif action.action == "forward":
-        ops.forward(
-            session=session,
-            config=config,
-            message=message,
-            to_body=action.to_body,
-            actor=actor,
-            reason=action.reason or "не относится к компетенции",
-        )
-    elif action.action == "mark_duplicate":
-        original = message_by_id(session, g.tenant.id, action.original)
-        if original is None:
-            raise ops.IntakeError("original", "исходное сообщение не найдено в этом районе")
-        ops.mark_duplicate(session=session, message=message, original=original, actor=actor)
-    elif action.action == "register_long_term":
-        ops.register_long_term(
-            session=session,
-            config=config,
-            message=message,
-            ground=action.ground or "",
-            actor=actor,
-            reason=action.reason,
-        )
-    elif action.action == "start":
-        ops.start(session=session, message=message, actor=actor, reason=action.reason or None)
-    elif action.action == "refuse":
-        ops.refuse(session=session, config=config, message=message, actor=actor, reason=action.reason)
-    elif action.action == "record_control":
-        ops.record_control(
-            session=session, message=message, kind=action.control, reference=action.reference or "", actor=actor
-        )
-    else:
-        ops.transition(session, message, action.action, actor=actor, reason=action.reason)
-
-
 @api.post("/messages/<uuid:message_id>/actions")
 @token_required
 def message_action(message_id: uuid.UUID):
     message = _message_or_404(message_id)
     try:
-        _apply(ActionIn.model_validate(json_body()), message, actor=f"token:{g.api_token.name}")
+        apply_action(
+            get_session(),
+            g.config,
+            ActionIn.model_validate(json_body()),
+            message,
+            actor=f"token:{g.api_token.name}",
+        )
     except ValidationError as exc:
         return unprocessable(field_errors(exc))
     except ops.IntakeError as exc:

@@ -43,7 +43,8 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 def document() -> dict[str, Any]:
     from mcu.analytics.openapi import paths as analytics_paths
-    from mcu.messages.blueprint import ActionIn, RatingIn
+    from mcu.messages.actions import ActionIn
+    from mcu.messages.blueprint import RatingIn
     from mcu.participation.blueprint import openapi_paths as participation_paths
     from mcu.reports.blueprint import openapi_paths as reports_paths
 

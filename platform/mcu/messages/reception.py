@@ -35,6 +35,7 @@ from pydantic import ValidationError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from mcu.auth.web import public
 from mcu.db import get_session
 from mcu.messages import lifecycle
 from mcu.messages import operations as ops
@@ -43,7 +44,7 @@ from mcu.messages.queries import message_by_id, message_public
 from mcu.messages.schemas import MAX_TEXT, MessageIn, field_errors
 from mcu.sqltypes import utcnow
 from mcu.tenancy.config import TenantConfig
-from mcu.web.csrf import csrf_ok, csrf_token
+from mcu.web.csrf import csrf_ok
 from mcu.web.tenant_scope import tenant_blueprint
 
 log = logging.getLogger(__name__)
@@ -206,7 +207,6 @@ def _render_form(
         values=values,
         errors=errors,
         submission_id=submission_id,
-        csrf_token=csrf_token(),
         honeypot=HONEYPOT,
         max_text=MAX_TEXT,
         blocks=list(config.blocks.values()),
@@ -231,6 +231,7 @@ def _receipt(message: Message, values: dict[str, str], created: bool) -> dict[st
 
 
 @pages.get("/reception")
+@public
 def reception_form():
     channel = reception_channel(g.config)
     if channel is None:
@@ -241,6 +242,7 @@ def reception_form():
 
 
 @pages.post("/reception")
+@public
 def reception_submit():
     channel = reception_channel(g.config)
     if channel is None:
@@ -318,7 +320,6 @@ def _render_rating(message: Message, values: dict[str, str], errors: dict[str, l
         previous=message.rating,
         values=values,
         errors=errors,
-        csrf_token=csrf_token(),
         max_comment=MAX_RATING_COMMENT,
     )
 
@@ -337,11 +338,13 @@ def parse_rating_form(form: MultiDict[str, str]) -> tuple[dict[str, str], dict[s
 
 
 @pages.get("/rate/<token>")
+@public
 def rate_form(token: str):
     return _render_rating(_rated_message(token), values={}, errors={})
 
 
 @pages.post("/rate/<token>")
+@public
 def rate_submit(token: str):
     message = _rated_message(token)
     if not csrf_ok():

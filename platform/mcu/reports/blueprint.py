@@ -26,13 +26,14 @@ from flask import (
 
 from mcu.analytics.periods import Period, PeriodError, local_today, parse
 from mcu.auth.api import token_required
+from mcu.auth.web import actor, requires
 from mcu.db import get_session
 from mcu.messages.blueprint import unprocessable
 from mcu.reports import build, queries, render, schedule
 from mcu.reports.models import STATUS_NAMES, Report
 from mcu.reports.operations import ReportError, configured, generate
 from mcu.sqltypes import utcnow
-from mcu.web.csrf import csrf_ok, csrf_token
+from mcu.web.csrf import csrf_ok
 from mcu.web.tenant_scope import tenant_blueprint
 
 api = tenant_blueprint("reports_api", __name__, "/api/v1/<tenant>")
@@ -168,6 +169,7 @@ def _report_cell(value: Any, kind: str = "text") -> str:
 
 
 @pages.get("/reports")
+@requires("reports.view")
 def list_page(errors: dict[str, str] | None = None, values: dict[str, str] | None = None, status: int = 200):
     now = utcnow()
     rows = queries.list_reports(get_session(), g.tenant.id)
@@ -178,13 +180,13 @@ def list_page(errors: dict[str, str] | None = None, values: dict[str, str] | Non
         configured=_configured_public(_latest(rows), now),
         generated=[queries.report_public(g.config, r) for r in rows],
         formats=list(render.FORMATS),
-        csrf_token=csrf_token(),
         errors=errors or {},
         values=values or {},
     ), status
 
 
 @pages.post("/reports/<report_id>/generate")
+@requires("reports.generate")
 def generate_page(report_id: str):
     spec = _spec_or_404(report_id)
     if not csrf_ok():
@@ -200,13 +202,14 @@ def generate_page(report_id: str):
     except PeriodError as exc:
         return list_page(errors={spec["id"]: str(exc)}, values={spec["id"]: text}, status=422)
     result = generate(
-        session=get_session(), config=g.config, report_id=spec["id"], period=period, now=now, actor="page"
+        session=get_session(), config=g.config, report_id=spec["id"], period=period, now=now, actor=actor()
     )
     get_session().commit()
     return redirect(url_for(".report_page", report_uuid=result.report.id), code=303)
 
 
 @pages.get("/reports/<uuid:report_uuid>")
+@requires("reports.view")
 def report_page(report_uuid: uuid.UUID):
     report = _report_or_404(report_uuid)
     return render_template(
@@ -220,6 +223,7 @@ def report_page(report_uuid: uuid.UUID):
 
 
 @pages.get("/reports/<uuid:report_uuid>/export.<fmt>")
+@requires("reports.view")
 def export_page(report_uuid: uuid.UUID, fmt: str):
     return _export(_report_or_404(report_uuid), fmt)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, render_template
 
+from mcu.auth.web import public, requires
 from mcu.db import get_session
 from mcu.tenancy.queries import current_config, list_tenants
 from mcu.web.tenant_scope import tenant_blueprint
@@ -15,23 +16,32 @@ api_index = Blueprint("api_index", __name__, url_prefix="/api/v1")
 
 
 @home.get("/")
+@public
 def index():
+    """Staff see the districts they work in; a visitor sees every district's public reception."""
+    from mcu.auth.access import tenants_for
+
     session = get_session()
-    tenants = [(t, current_config(session, t)) for t in list_tenants(session)]
+    user = g.get("user")
+    listed = tenants_for(session, user) if user is not None else list_tenants(session)
+    tenants = [(t, current_config(session, t)) for t in listed]
     return render_template("tenancy/index.html", tenants=[(t, c) for t, c in tenants if c])
 
 
 @pages.get("/")
+@requires("district.view")
 def overview():
     return render_template("tenancy/overview.html", tenant=g.tenant, config=g.config)
 
 
 @pages.get("/config")
+@requires("config.view")
 def config_page():
     return render_template("tenancy/config.html", tenant=g.tenant, config=g.config)
 
 
 @api_index.get("/openapi.json")
+@public
 def openapi_json():
     from mcu.messages.openapi import document
 
@@ -39,6 +49,7 @@ def openapi_json():
 
 
 @api_index.get("/docs")
+@public
 def api_docs():
     from mcu.messages.openapi import document
 
@@ -46,6 +57,7 @@ def api_docs():
 
 
 @api_index.get("/tenants")
+@public
 def api_tenants():
     session = get_session()
     out = []

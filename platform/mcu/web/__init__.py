@@ -6,7 +6,9 @@ from flask import Flask, jsonify, request
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
+from mcu.auth import web as auth_web
 from mcu.db import get_session
+from mcu.web import i18n
 
 JSON_PREFIXES = ("/api/",)
 
@@ -21,6 +23,10 @@ def init_app(app: Flask) -> None:
     from mcu.participation import blueprint as participation
     from mcu.reports import blueprint as reports
     from mcu.tenancy import blueprint as tenancy
+    from mcu.workspace import pages as workspace
+
+    auth_web.init_app(app)
+    i18n.init_app(app)
 
     for bp in (
         tenancy.home,
@@ -40,6 +46,7 @@ def init_app(app: Flask) -> None:
         analytics.region_pages,
         reports.api,
         reports.pages,
+        workspace.bp,
     ):
         app.register_blueprint(bp)
     # Bulk imports are the largest bodies; single-message endpoints set their own, smaller limit.
