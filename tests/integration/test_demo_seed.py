@@ -97,3 +97,32 @@ def test_a_live_message_after_the_demo_takes_the_next_number_of_its_year(app):
     )
     assert reply.status_code == 201, reply.get_json()
     assert reply.get_json()["number"] == f"2025-{last_2025 + 1:06d}"
+
+
+def test_seed_prints_demo_users_whose_password_works_and_changes_every_run(app):
+    import re
+
+    from tests.helpers import csrf
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["tenants", "load"]).exit_code == 0
+    first = runner.invoke(args=[*ARGS, "--months", "1"])
+    password = re.search(r"Пароль этого запуска для всех демо-пользователей: (\S+)", first.output).group(1)
+    logins = re.findall(r"^  (\S+)\s", first.output, re.M)
+    # every tenant has its staff; the region's analyst, the lawyer and the admin are there too
+    for slug in ("kondinsky", "khanty-mansiysky", "sovetsky", "nekrasovsky", "konstantinovsky"):
+        assert any(login.startswith(f"{slug}.") for login in logins), slug
+    assert {"demo.admin", "demo.legal", "demo.analyst.khmao"} <= set(logins)
+    client = app.test_client()
+
+    def login(who: str, secret: str) -> int:
+        token = csrf(client, "/login")
+        return client.post("/login", data={"login": who, "password": secret, "csrf_token": token}).status_code
+
+    assert login("sovetsky.mcu_head", password) == 302
+    assert client.get("/t/sovetsky/messages").status_code == 200
+    second = runner.invoke(args=[*ARGS, "--months", "1"])
+    renewed = re.search(r"Пароль этого запуска для всех демо-пользователей: (\S+)", second.output).group(1)
+    assert renewed != password
+    assert login("sovetsky.mcu_head", password) == 401
+    assert login("sovetsky.mcu_head", renewed) == 302

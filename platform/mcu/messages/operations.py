@@ -496,6 +496,10 @@ def reclassify(
         "block": block_id,
         "previous_block": old,
         "confidence": 1.0,
+        # The card explains the block it shows: after a correction that is the staff's decision.
+        "explanation": f"блок «{config.blocks[block_id]['name']}» выбран сотрудником"
+        + (f" вместо «{config.blocks[old]['name']}»" if old in config.blocks else "")
+        + (f": {reason}" if reason else ""),
     }
     transition(
         session,
