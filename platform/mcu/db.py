@@ -55,6 +55,27 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(_close_session)
 
 
+def scope_to_tenant(session: Session, tenant_id: int) -> None:
+    """From now on every transaction of this session on PostgreSQL carries `mcu.tenant_id`, and
+    the row-level security policies (migration 0008) hide every other district's rows."""
+    session.info["tenant_id"] = tenant_id
+    if session.in_transaction():
+        _set_tenant(session.connection(), tenant_id)
+
+
+def _set_tenant(connection, tenant_id: int) -> None:
+    if connection.dialect.name == "postgresql":
+        # Transaction-local (`true`): a pooled connection carries nothing over to the next user.
+        connection.exec_driver_sql("select set_config('mcu.tenant_id', %s, true)", (str(tenant_id),))
+
+
+@event.listens_for(Session, "after_begin")
+def _tenant_on_begin(session: Session, _transaction, connection) -> None:
+    tenant_id = session.info.get("tenant_id")
+    if tenant_id is not None:
+        _set_tenant(connection, tenant_id)
+
+
 def engine() -> Engine:
     return current_app.extensions["mcu.engine"]
 

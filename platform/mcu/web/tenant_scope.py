@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, abort, g
 
-from mcu.db import get_session
+from mcu.db import get_session, scope_to_tenant
 from mcu.tenancy.queries import current_config, tenant_by_slug
 
 
@@ -27,6 +27,7 @@ def tenant_blueprint(name: str, import_name: str, url_prefix: str, **kw: Any) ->
             abort(404)
         g.tenant = tenant
         g.config = config
+        scope_to_tenant(session, tenant.id)
 
     @bp.url_defaults
     def _add_tenant(_endpoint: str, values: dict[str, Any]) -> None:
