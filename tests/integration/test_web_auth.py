@@ -165,6 +165,8 @@ def objects(loaded_app):
         "report_id": "rating",
         "fmt": "csv",
         "token": "x" * 32,
+        "login": "x",
+        "op": "grant",
     }
 
 
@@ -201,6 +203,42 @@ def test_every_page_answers_every_role_as_the_matrix_says(loaded_app, objects):
                     assert status == 403, (kind, method, path, status)
                 checked += 1
     assert checked >= 15 * len(matrix.role_names)  # 17 guarded page routes today
+
+
+def test_the_curator_administers_the_districts_users_on_the_page(loaded_app):
+    curator = staff_client(loaded_app, grants=(("kondinsky", "mcu_curator"),))
+    token = csrf(curator, "/t/kondinsky/users")
+    made = curator.post(
+        "/t/kondinsky/users",
+        data={"csrf_token": token, "login": "Petrova", "full_name": "Петрова А. С.", "role": "mcu-coordinator"},
+    )
+    html = made.get_data(as_text=True)
+    assert made.status_code == 200
+    password = re.search(r'<code class="secret">([^<]+)</code>', html).group(1)
+    newcomer = loaded_app.test_client()
+    assert _login(newcomer, "petrova", password).status_code == 302
+    assert newcomer.get("/t/kondinsky/messages").status_code == 200
+
+    def change(op: str, **form):
+        return curator.post(f"/t/kondinsky/users/petrova/{op}", data={"csrf_token": token, **form})
+
+    assert change("grant", role="nope").status_code == 422
+    assert change("grant", role="legal_reviewer").status_code == 302
+    assert change("disable").status_code == 302
+    assert newcomer.get("/t/kondinsky/messages").status_code == 302  # disabled: logged out
+    assert change("enable").status_code == 302
+    reset = change("reset")
+    fresh = re.search(r'<code class="secret">([^<]+)</code>', reset.get_data(as_text=True)).group(1)
+    assert _login(newcomer, "petrova", fresh).status_code == 302
+    # An account that also works in another district is the platform admin's to change.
+    make_user(loaded_app, "both", grants=(("kondinsky", "mcu_operator"), ("sovetsky", "mcu_head")))
+    refused = curator.post("/t/kondinsky/users/both/disable", data={"csrf_token": token})
+    assert refused.status_code == 403 and "других районах" in refused.get_data(as_text=True)
+    # Nobody of another district can even see the account.
+    assert curator.post("/t/kondinsky/users/nobody/disable", data={"csrf_token": token}).status_code == 404
+    with loaded_app.app_context(), Session(engine()) as s:
+        done = [r.action for r in s.exec(select(AuditRecord).where(AuditRecord.object_id == "petrova"))]
+    assert {"user.role_granted", "user.disabled", "user.enabled", "user.password_reset"} <= set(done)
 
 
 # ---------------------------------------------------------------- tenant isolation

@@ -197,3 +197,17 @@ def users_of_tenant(session: Session, tenant_id: int) -> list[tuple[User, list[R
     for user, assignment in rows:
         grouped.setdefault(user.id, (user, []))[1].append(assignment)
     return list(grouped.values())
+
+
+def tenants_of(session: Session, user: User) -> set[int]:
+    return _tenants_of(session, user.id)
+
+
+def managed_here(session: Session, user: User, tenant_id: int) -> str | None:
+    """Why a district's own administrator may not change this account (None: they may). An
+    account that also works elsewhere, or spans districts, belongs to the platform admin."""
+    if user.is_platform_admin or user.analyst_region:
+        return "учётная запись администратора или регионального аналитика — обратитесь к администратору платформы"
+    if _tenants_of(session, user.id) - {tenant_id}:
+        return "учётная запись работает и в других районах — обратитесь к администратору платформы"
+    return None

@@ -205,9 +205,7 @@ def emergencies_page():
     return render_template("workspace/emergencies.html", tenant=g.tenant, rows=rows)
 
 
-@bp.get("/users")
-@requires("users.view")
-def users_page():
+def _users_page(status: int = 200, **extra):
     from mcu.auth.permissions import matrix
     from mcu.auth.users import users_of_tenant
 
@@ -217,7 +215,96 @@ def users_page():
         config=g.config,
         rows=users_of_tenant(get_session(), g.tenant.id),
         matrix=matrix(),
+        **extra,
+    ), status
+
+
+@bp.get("/users")
+@requires("users.view")
+def users_page():
+    return _users_page()
+
+
+@bp.post("/users")
+@requires("users.manage")
+def users_add():
+    """A new account for this district with one role; the password is shown once, on this page."""
+    from mcu.auth.passwords import WeakPassword
+    from mcu.auth.users import UserError, add_user, grant
+
+    _require_csrf()
+    session = get_session()
+    form = request.form
+    try:
+        with session.begin_nested():
+            user, password = add_user(
+                session, login=form.get("login", ""), full_name=form.get("full_name", ""), actor=actor()
+            )
+            grant(
+                session,
+                user=user,
+                tenant_id=g.tenant.id,
+                config=g.config,
+                role_id=form.get("role", ""),
+                position_id=form.get("position") or None,
+                actor=actor(),
+            )
+    except (UserError, WeakPassword) as exc:
+        return _users_page(422, error=str(exc))
+    session.commit()
+    return _users_page(new_password=(user.login, password))
+
+
+USER_OPS = ("grant", "revoke", "disable", "enable", "reset")
+
+
+@bp.post("/users/<login>/<op>")
+@requires("users.manage")
+def users_change(login: str, op: str):
+    from mcu.auth.users import (
+        UserError,
+        grant,
+        managed_here,
+        reset_password,
+        revoke,
+        set_active,
+        tenants_of,
+        user_by_login,
     )
+
+    _require_csrf()
+    session = get_session()
+    user = user_by_login(session, login)
+    if op not in USER_OPS or user is None or g.tenant.id not in tenants_of(session, user):
+        abort(404)
+    reason = managed_here(session, user, g.tenant.id)
+    if reason and "platform_admin" not in g.access.kinds:
+        return _users_page(403, error=f"{user.login}: {reason}")
+    try:
+        with session.begin_nested():
+            if op == "grant":
+                grant(
+                    session,
+                    user=user,
+                    tenant_id=g.tenant.id,
+                    config=g.config,
+                    role_id=request.form.get("role", ""),
+                    position_id=request.form.get("position") or None,
+                    actor=actor(),
+                )
+            elif op == "revoke":
+                revoke(session, user=user, tenant_id=g.tenant.id, role_id=request.form.get("role", ""), actor=actor())
+            elif op in ("disable", "enable"):
+                set_active(session, user, active=op == "enable", actor=actor())
+            else:
+                password = reset_password(session, user, actor=actor())
+    except UserError as exc:
+        return _users_page(422, error=str(exc))
+    session.commit()
+    if op == "reset":
+        return _users_page(new_password=(user.login, password))
+    flash(f"{user.login}: изменения сохранены.")
+    return redirect(url_for(".users_page"))
 
 
 @bp.get("/audit")
