@@ -329,6 +329,7 @@ def init_app(app: Flask) -> None:
     from mcu.messages.imports_cli import import_command
     from mcu.reports.cli import reports_cli
     from mcu.rules.cli import emergencies_cli, rules_cli, worker_command
+    from mcu.specbook.cli import specs_cli
 
     for group in (
         db_cli,
@@ -341,6 +342,7 @@ def init_app(app: Flask) -> None:
         worker_command,
         reports_cli,
         users_cli,
+        specs_cli,
     ):
         app.cli.add_command(group)
 

@@ -20,6 +20,9 @@ DEFAULTS: dict[str, Any] = {
     "TENANTS_DIR": str(REPO_ROOT / "tenants"),
     "RULES_DIR": str(REPO_ROOT / "rules"),
     "DECREES_DIR": str(REPO_ROOT.parent / "shared" / "decrees"),
+    # The executable specs (the spec book reads them) and where the test run leaves its results.
+    "SPECS_DIR": str(REPO_ROOT / "specs"),
+    "SPEC_RESULTS_DIR": str(REPO_ROOT / "test-artifacts"),
     "INSTANCE_DIR": str(REPO_ROOT / "instance"),
     "SECRET_KEY": None,
     # Session cookie only over HTTPS. Browsers treat http://localhost and 127.0.0.1 as secure, so

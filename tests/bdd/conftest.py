@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from pytest_bdd import given, parsers, then, when
+from pytest_bdd.scenario import scenario_wrapper_template_registry
 from sqlmodel import Session, select
 
 from mcu.db import engine
@@ -51,12 +52,56 @@ DATE = r"\d\d\.\d\d\.\d{4}"
 TIME = r"\d\d:\d\d"
 
 
+SPEC_TAGS: set[str] = set()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     for path in sorted(SPECS.rglob("*.feature")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip().startswith("@"):
                 for tag in line.split():
+                    SPEC_TAGS.add(tag.lstrip("@"))
                     config.addinivalue_line("markers", f"{tag.lstrip('@')}: тег спецификации {path.name}")
+
+
+# ---------------------------------------------------------------- results for the spec book
+# Each executed scenario (each example of an outline) is recorded with its tags and outcome; the
+# spec book (`mcu specs report`, the page /t/<district>/specs) shows them as the last result.
+_CASES: list[dict[str, Any]] = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report = outcome.get_result()
+    template = scenario_wrapper_template_registry.get(getattr(item, "function", None))
+    if template is None:
+        return
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        _CASES.append(
+            {
+                "scenario": template.name,
+                "tags": sorted({m.name for m in item.iter_markers()} & SPEC_TAGS),
+                "outcome": report.outcome,
+                "test": item.nodeid,
+            }
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not _CASES or hasattr(session.config, "workerinput"):
+        return
+    import json
+    import os
+
+    database = os.environ.get("MCU_TEST_DB") or "sqlite"
+    folder = Path(os.environ.get("MCU_ARTIFACTS_DIR", SPECS.parent / "test-artifacts"))
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {"database": database, "finished_at": datetime.now(UTC).isoformat(), "cases": _CASES}
+    target = folder / f"spec-results-{database}.json"
+    partial = target.with_suffix(".tmp")
+    partial.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    partial.replace(target)  # readers never see a half-written file
 
 
 # ---------------------------------------------------------------- the application as districts see it

@@ -151,3 +151,11 @@ def test_a_user_without_roles_there_sees_no_district(loaded_app, server, page):
     assert "Некрасовский" in page.inner_text("main") and "Кондинский" not in page.inner_text("main")
     response = page.goto(f"{server}/t/kondinsky/messages")
     assert response.status == 404
+
+
+def test_a_legal_reviewer_reads_the_spec_book(loaded_app, server, page):
+    make_user(loaded_app, "lawyer", grants=(("khanty-mansiysky", "legal_reviewer"),))
+    _log_in(page, server, "lawyer", "/t/khanty-mansiysky/specs")
+    assert "Книга спецификаций" in page.inner_text("h1")
+    assert page.locator("table.book tr").count() > 50
+    _shot(page, "08-spec-book")

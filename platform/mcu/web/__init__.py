@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     from mcu.open311 import blueprint as open311
     from mcu.participation import blueprint as participation
     from mcu.reports import blueprint as reports
+    from mcu.specbook import pages as specbook
     from mcu.tenancy import blueprint as tenancy
     from mcu.workspace import pages as workspace
 
@@ -47,6 +48,7 @@ def init_app(app: Flask) -> None:
         reports.api,
         reports.pages,
         workspace.bp,
+        specbook.bp,
     ):
         app.register_blueprint(bp)
     # Bulk imports are the largest bodies; single-message endpoints set their own, smaller limit.
