@@ -18,8 +18,11 @@ RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 WORKDIR /app
 COPY --chown=mcu:mcu tenants ./tenants
 COPY --chown=mcu:mcu rules ./rules
+# The spec book page reads the specs and their clause catalogues.
+COPY --chown=mcu:mcu specs ./specs
 COPY platform/mcu/gunicorn_conf.py ./gunicorn_conf.py
 ENV MCU_TENANTS_DIR=/app/tenants MCU_RULES_DIR=/app/rules MCU_INSTANCE_DIR=/app/instance \
+    MCU_SPECS_DIR=/app/specs MCU_SPEC_RESULTS_DIR=/app/instance/spec-results \
     MCU_BIND=0.0.0.0:8000 PYTHONUNBUFFERED=1
 USER mcu
 EXPOSE 8000
