@@ -3,6 +3,7 @@ table keys and indexes on tenant_id first (ready to be distributed by tenant).""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -15,9 +16,9 @@ from mcu.db import engine
 from mcu.migrate import current_revision, downgrade, upgrade
 
 TENANT_ROOT_TABLES = {"tenant", "app_user"}
-HEAD = sorted(
-    p.stem.split("_")[0] for p in (Path(mcu.__file__).parent / "migrations" / "versions").glob("0*.py")
-)[-1]
+# The newest file's `revision` (ids are "0004" or "0006_roadmaps": the file name is not the id).
+_NEWEST = sorted((Path(mcu.__file__).parent / "migrations" / "versions").glob("0*.py"))[-1]
+HEAD = re.search(r'^revision = "([^"]+)"', _NEWEST.read_text(encoding="utf-8"), re.M).group(1)
 
 
 def test_migrations_match_the_models(app):
