@@ -311,7 +311,7 @@ def update(
     )
 
 
-def _measures(session: Session, roadmap: Roadmap) -> list[RoadmapMeasure]:
+def measures_of(session: Session, roadmap: Roadmap) -> list[RoadmapMeasure]:
     return list(
         session.exec(
             select(RoadmapMeasure)
@@ -329,7 +329,7 @@ def _check_dates(start: date | None, end: date | None) -> None:
 def add_measure(*, session: Session, roadmap: Roadmap, data: MeasureIn, actor: str) -> RoadmapMeasure:
     _editable(roadmap)
     _check_dates(data.start_date, data.end_date)
-    position = max((m.position for m in _measures(session, roadmap)), default=0) + 1
+    position = max((m.position for m in measures_of(session, roadmap)), default=0) + 1
     measure = RoadmapMeasure(
         tenant_id=roadmap.tenant_id, roadmap_id=roadmap.id, position=position, **data.model_dump()
     )
@@ -427,7 +427,7 @@ def approve(
         )
     if roadmap.status not in ("draft", "agreed"):
         _editable(roadmap)
-    if not _measures(session, roadmap):
+    if not measures_of(session, roadmap):
         raise RoadmapError("measures", "в дорожной карте нет мероприятий")
     position, role = _signer(config, roadmap, rules["approve"], data, "УТВЕРЖДАЮ")
     _sign(roadmap, "approved", position, role, data, now)
@@ -498,7 +498,7 @@ def amend(*, session: Session, roadmap: Roadmap, actor: str, now: datetime | Non
     )
     session.add(copy)
     session.flush()
-    for m in _measures(session, roadmap):
+    for m in measures_of(session, roadmap):
         session.add(
             RoadmapMeasure(
                 tenant_id=m.tenant_id,
@@ -607,7 +607,7 @@ def complete_measure(
         reason=measure.title,
         data={"measure": str(measure.id), "evidence": data.evidence, "messages": len(ids)},
     )
-    if all(m.status == "done" for m in _measures(session, roadmap)):
+    if all(m.status == "done" for m in measures_of(session, roadmap)):
         roadmap.status = "done"
         _log(session, roadmap, "done", actor=actor, at=done_at, reason="все мероприятия выполнены")
     return len(ids)
