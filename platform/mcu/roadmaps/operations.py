@@ -254,9 +254,16 @@ def new_operational(
 
 
 def open_operational(
-    *, session: Session, config: TenantConfig, emergency: Emergency, actor: str, now: datetime | None = None
+    *,
+    session: Session,
+    config: TenantConfig,
+    emergency: Emergency,
+    actor: str,
+    data: RoadmapIn | None = None,
+    now: datetime | None = None,
 ) -> tuple[Roadmap, bool]:
-    """The emergency's operational roadmap: the draft a rule already opened, or a new one."""
+    """The emergency's operational roadmap: the draft a rule already opened, or a new one (with
+    the problem, root causes and people given, if any)."""
     from mcu.rules.operations import rulebook
 
     now = now or utcnow()
@@ -266,9 +273,22 @@ def open_operational(
     if emergency.status != "open":
         raise RoadmapLocked("emergency", "аварийная ситуация закрыта: оперативная карта не открывается")
     hours = float(rulebook(config).param("emergency", "roadmap_due_hours", 24))
-    return new_operational(
+    roadmap = new_operational(
         session, config, emergency, now=now, due_hours=hours, origin="emergency", actor=actor
-    ), True
+    )
+    if data is not None:
+        given = data.model_dump(
+            include={"problem", "root_causes", "period_start", "period_end", "people"}, exclude_none=True
+        )
+        if given:
+            update(
+                session=session,
+                roadmap=roadmap,
+                data=RoadmapUpdate.model_validate(given),
+                actor=actor,
+                now=now,
+            )
+    return roadmap, True
 
 
 # ---------------------------------------------------------------- editing a draft

@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     from mcu.open311 import blueprint as open311
     from mcu.participation import blueprint as participation
     from mcu.reports import blueprint as reports
+    from mcu.roadmaps import blueprint as roadmaps
     from mcu.tenancy import blueprint as tenancy
 
     for bp in (
@@ -40,6 +41,7 @@ def init_app(app: Flask) -> None:
         analytics.region_pages,
         reports.api,
         reports.pages,
+        roadmaps.api,
     ):
         app.register_blueprint(bp)
     # Bulk imports are the largest bodies; single-message endpoints set their own, smaller limit.
