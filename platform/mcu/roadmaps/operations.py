@@ -167,7 +167,9 @@ def create_plan(
         )
     growth = growth_for(session, config, data.block, period)
     block = config.blocks[data.block]["name"]
-    start = data.period_start or (period.end + timedelta(days=1))
+    # By default the plan runs over the next period of the same kind (the month or quarter after).
+    following = period.next()
+    start = data.period_start or following.start
     roadmap = Roadmap(
         tenant_id=config.tenant_id,
         kind="plan",
@@ -177,7 +179,8 @@ def create_plan(
         responsible=people.from_roster(config, data.block),
         root_causes=data.root_causes,
         period_start=start,
-        period_end=data.period_end or (start + timedelta(days=period.days - 1)),
+        period_end=data.period_end
+        or (following.end if start == following.start else start + timedelta(days=following.days - 1)),
         origin="heatmap",
         created_by=actor,
         created_at=now,
