@@ -341,38 +341,35 @@ def test_the_roadmap_docx_converts_with_libreoffice(kond, tmp_path):
     assert (tmp_path / "roadmap.pdf").read_bytes().startswith(b"%PDF")
 
 
+CAMPAIGN = {
+    "title": "Разъяснения о сроках ямочного ремонта",
+    "blocks": ["roads"],
+    "start_date": "2026-11-01",
+    "end_date": "2026-11-30",
+    "channel": "сайт администрации, ВКонтакте",
+}
+
+
 def test_an_information_campaign_is_linked_to_its_blocks_and_judged_by_volumes(kond):
     client, headers = kond
-    made = client.post(
-        f"{KOND}/campaigns",
-        headers=headers,
-        json={
-            "title": "Разъяснения о сроках ямочного ремонта",
-            "blocks": ["roads"],
-            "start_date": "2026-11-01",
-            "end_date": "2026-11-30",
-            "channel": "сайт администрации, ВКонтакте",
-        },
-    )
+    made = client.post(f"{KOND}/campaigns", headers=headers, json=CAMPAIGN)
     assert made.status_code == 201, made.get_json()
     campaign = made.get_json()
-    assert (
-        campaign["blocks"] == [{"id": "roads", "name": "Дороги"}] and campaign["effect"]["verdict"] == "fell"
-    )
-    assert (
-        client.get(f"{KOND}/campaigns?block=roads", headers=headers).get_json()["campaigns"][0]["id"]
-        == campaign["id"]
-    )
+    assert campaign["blocks"] == [{"id": "roads", "name": "Дороги"}]
+    # November: 2 roads messages; the 30 days before: 4.
+    assert campaign["effect"]["verdict"] == "fell" and "снизилось на 50 %" in campaign["effect"]["text"]
+    listed = client.get(f"{KOND}/campaigns?block=roads", headers=headers).get_json()["campaigns"]
+    assert [c["id"] for c in listed] == [campaign["id"]]
     assert client.get(f"{KOND}/campaigns/{campaign['id']}", headers=headers).status_code == 200
     for bad, field in (
         ({"blocks": ["space"]}, "blocks"),
         ({"end_date": "2026-10-01"}, "body"),
         ({"blocks": []}, "blocks"),
+        ({"channel": None}, "channel"),
     ):
-        refused = client.post(
-            f"{KOND}/campaigns", headers=headers, json={**campaign | {"blocks": ["roads"]}, **bad}
-        )
-        assert refused.status_code == 422, refused.get_json()
+        refused = client.post(f"{KOND}/campaigns", headers=headers, json={**CAMPAIGN, **bad})
+        assert refused.status_code == 422 and field in refused.get_json()["fields"], refused.get_json()
+    assert len(client.get(f"{KOND}/campaigns", headers=headers).get_json()["campaigns"]) == 1
 
 
 def test_another_districts_roadmap_is_not_found(kond, loaded_app):
