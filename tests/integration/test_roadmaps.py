@@ -10,14 +10,14 @@ import io
 import pytest
 
 KOND = "/api/v1/kondinsky"
-ROADS = [  # Кондинский, блок «Дороги» (roads): growth in October 2026, fewer in November
-    "2026-09-15T10:00:00+05:00",
-    "2026-10-05T10:00:00+05:00",
-    "2026-10-10T10:00:00+05:00",
-    "2026-10-15T10:00:00+05:00",
-    "2026-10-20T10:00:00+05:00",
-    "2026-11-10T10:00:00+05:00",
-    "2026-11-25T10:00:00+05:00",
+ROADS = [  # Кондинский, блок «Дороги» (roads): growth in October 2025, fewer in November
+    "2025-09-15T10:00:00+05:00",
+    "2025-10-05T10:00:00+05:00",
+    "2025-10-10T10:00:00+05:00",
+    "2025-10-15T10:00:00+05:00",
+    "2025-10-20T10:00:00+05:00",
+    "2025-11-10T10:00:00+05:00",
+    "2025-11-25T10:00:00+05:00",
 ]
 
 
@@ -42,7 +42,7 @@ def kond(loaded_app):
         json={
             "channel": "pos",
             "text": "Не работает кружок в школе",
-            "received_at": "2026-11-12T10:00:00+05:00",
+            "received_at": "2025-11-12T10:00:00+05:00",
             "block": "education",
         },
     )
@@ -57,7 +57,7 @@ def _plan(client, headers) -> dict:
         json={
             "kind": "plan",
             "block": "roads",
-            "period": "2026-10",
+            "period": "2025-10",
             "root_causes": "Ямочный ремонт не проведён после паводка",
             "people": {"coordinator": {"phone": "+7 900 000-00-00", "name": "Иванов И.И."}},
         },
@@ -76,8 +76,8 @@ def _measure(client, headers, roadmap_id: str, title: str) -> dict:
             "expected_result": "Ямы заделаны",
             "indicator": "100 % ям на улицах из обращений",
             "executor": "Комитет по инвестициям",
-            "start_date": "2026-11-01",
-            "end_date": "2026-11-20",
+            "start_date": "2025-11-01",
+            "end_date": "2025-11-20",
         },
     )
     assert made.status_code == 201, made.get_json()
@@ -86,8 +86,8 @@ def _measure(client, headers, roadmap_id: str, title: str) -> dict:
 
 def test_the_heat_map_proposes_the_block_that_grew_and_the_plan_takes_its_figures(kond):
     client, headers = kond
-    proposed = client.get(f"{KOND}/roadmaps/proposals?period=2026-10", headers=headers).get_json()
-    assert proposed["previous_period"]["key"] == "2026-09"
+    proposed = client.get(f"{KOND}/roadmaps/proposals?period=2025-10", headers=headers).get_json()
+    assert proposed["previous_period"]["key"] == "2025-09"
     first = proposed["proposals"][0]
     assert (first["block"], first["count"], first["previous_count"], first["growth_index"]) == (
         "roads",
@@ -98,26 +98,26 @@ def test_the_heat_map_proposes_the_block_that_grew_and_the_plan_takes_its_figure
     roadmap = _plan(client, headers)
     assert roadmap["status"] == "draft" and roadmap["origin"] == "heatmap"
     assert roadmap["growth"]["count"] == 4 and "1 → 4" in roadmap["growth_text"]
-    assert (roadmap["period_start"], roadmap["period_end"]) == ("2026-11-01", "2026-11-30")
+    assert (roadmap["period_start"], roadmap["period_end"]) == ("2025-11-01", "2025-11-30")
     people = {p["slot"]: p for p in roadmap["people"]}
     assert people["curator"]["position"].startswith("Заместители главы Кондинского района")
     assert people["block_head"]["position"].startswith("Председатель комитета по инвестициям")
     assert people["coordinator"]["phone"] == "+7 900 000-00-00"
-    again = client.get(f"{KOND}/roadmaps/proposals?period=2026-10", headers=headers).get_json()
+    again = client.get(f"{KOND}/roadmaps/proposals?period=2025-10", headers=headers).get_json()
     assert again["proposals"][0]["roadmap"] == roadmap["id"]
     twice = client.post(
-        f"{KOND}/roadmaps", headers=headers, json={"kind": "plan", "block": "roads", "period": "2026-10"}
+        f"{KOND}/roadmaps", headers=headers, json={"kind": "plan", "block": "roads", "period": "2025-10"}
     )
     assert twice.status_code == 409
     for bad, field in (
-        ({"period": "2026"}, "period"),
+        ({"period": "2025"}, "period"),
         ({"block": "space"}, "block"),
         ({"period": None}, "body"),
     ):
         refused = client.post(
             f"{KOND}/roadmaps",
             headers=headers,
-            json={"kind": "plan", "block": "roads", "period": "2026-10", **bad},
+            json={"kind": "plan", "block": "roads", "period": "2025-10", **bad},
         )
         assert refused.status_code == 422 and field in refused.get_json()["fields"], refused.get_json()
 
@@ -131,16 +131,16 @@ def test_kondinsky_agrees_then_approves_and_an_approved_roadmap_is_read_only(kon
     assert early.status_code == 409 and "СОГЛАСОВАНО" in early.get_json()["detail"]
     measure = _measure(client, headers, rid, "Ямочный ремонт улиц по обращениям")
     agreed = client.post(
-        f"{url}/agree", headers=headers, json={"name": "П.П. Петров", "at": "2026-10-30T10:00:00+05:00"}
+        f"{url}/agree", headers=headers, json={"name": "П.П. Петров", "at": "2025-10-30T10:00:00+05:00"}
     )
     assert agreed.status_code == 200, agreed.get_json()
     body = agreed.get_json()
     assert body["status"] == "agreed" and body["agreed"]["role"] == "block-curator"
-    assert body["agreed"]["by"] == "П.П. Петров" and body["agreed"]["at"].startswith("2026-10-30")
+    assert body["agreed"]["by"] == "П.П. Петров" and body["agreed"]["at"].startswith("2025-10-30")
     wrong = client.post(f"{url}/approve", headers=headers, json={"position": "internal-policy-head"})
     assert wrong.status_code == 422 and "position" in wrong.get_json()["fields"]
     approved = client.post(
-        f"{url}/approve", headers=headers, json={"at": "2026-10-31T10:00:00+05:00"}
+        f"{url}/approve", headers=headers, json={"at": "2025-10-31T10:00:00+05:00"}
     ).get_json()
     assert approved["status"] == "approved" and approved["read_only"]
     assert approved["approved"]["position"] == "Первый заместитель главы Кондинского района"
@@ -171,13 +171,13 @@ def test_measures_done_feed_the_kpi_and_the_effect_is_said_in_words(kond):
     done = client.post(
         f"{url}/measures/{first['id']}/done",
         headers=headers,
-        json={"evidence": "Акт выполненных работ № 12", "done_at": "2026-11-20T12:00:00+05:00"},
+        json={"evidence": "Акт выполненных работ № 12", "done_at": "2025-11-20T12:00:00+05:00"},
     ).get_json()
     # The block's messages from the reporting period's start (01.10) until done: 4 + 1.
     assert done["status"] == "done" and done["messages_covered"] == 5 and done["roadmap_status"] == "approved"
     kpi = {
         k["indicator"]: k
-        for k in client.get(f"{KOND}/analytics/kpi?period=2026-11", headers=headers).get_json()["indicators"]
+        for k in client.get(f"{KOND}/analytics/kpi?period=2025-11", headers=headers).get_json()["indicators"]
     }
     share = kpi["roadmap_measures_share"]
     assert (share["numerator"], share["denominator"]) == (
@@ -213,7 +213,7 @@ def test_an_approved_roadmap_is_amended_by_a_new_version_that_supersedes_it(kond
     assert client.post(f"{KOND}/roadmaps/{rid}/versions", headers=headers, json={}).status_code == 409
     assert (
         client.patch(
-            f"{KOND}/roadmaps/{v2['id']}", headers=headers, json={"period_end": "2026-12-15"}
+            f"{KOND}/roadmaps/{v2['id']}", headers=headers, json={"period_end": "2025-12-15"}
         ).status_code
         == 200
     )
@@ -229,10 +229,10 @@ def test_khanty_mansiysky_approves_without_agreement_by_the_curator_or_the_head(
     client.post(
         f"{base}/messages",
         headers=headers,
-        json={"channel": "pos", "text": "Яма", "received_at": "2026-10-05T10:00:00+05:00", "block": "zhkh"},
+        json={"channel": "pos", "text": "Яма", "received_at": "2025-10-05T10:00:00+05:00", "block": "zhkh"},
     )
     rid = client.post(
-        f"{base}/roadmaps", headers=headers, json={"kind": "plan", "block": "zhkh", "period": "2026-10"}
+        f"{base}/roadmaps", headers=headers, json={"kind": "plan", "block": "zhkh", "period": "2025-10"}
     ).get_json()["id"]
     client.post(f"{base}/roadmaps/{rid}/measures", headers=headers, json={"title": "Ремонт сетей"})
     refused = client.post(f"{base}/roadmaps/{rid}/agree", headers=headers, json={})
@@ -282,15 +282,15 @@ def test_the_roadmap_document_has_the_decree_form(kond):
     client, headers = kond
     rid = _plan(client, headers)["id"]
     _measure(client, headers, rid, "Ямочный ремонт улиц по обращениям")
-    client.post(f"{KOND}/roadmaps/{rid}/agree", headers=headers, json={"at": "2026-10-30T10:00:00+05:00"})
-    client.post(f"{KOND}/roadmaps/{rid}/approve", headers=headers, json={"at": "2026-10-31T10:00:00+05:00"})
+    client.post(f"{KOND}/roadmaps/{rid}/agree", headers=headers, json={"at": "2025-10-30T10:00:00+05:00"})
+    client.post(f"{KOND}/roadmaps/{rid}/approve", headers=headers, json={"at": "2025-10-31T10:00:00+05:00"})
     response = client.get(f"{KOND}/roadmaps/{rid}/document.docx", headers=headers)
     assert response.status_code == 200 and "filename*=UTF-8''" in response.headers["Content-Disposition"]
     doc = docx.Document(io.BytesIO(response.data))
     texts = "\n".join(p.text for p in doc.paragraphs)
     stamps = "\n".join(c.text for c in doc.tables[0].rows[0].cells)
     assert "СОГЛАСОВАНО:" in stamps and "УТВЕРЖДАЮ:" in stamps
-    assert "/А.В. Кривоногов" in stamps and "«31» октября 2026 года" in stamps
+    assert "/А.В. Кривоногов" in stamps and "«31» октября 2025 года" in stamps
     assert "План мероприятий («дорожная карта») по снижению количества сообщений" in texts
     assert "Основные сведения" in texts and "План мероприятий" in texts
     basics = [[c.text for c in row.cells] for row in doc.tables[1].rows]
@@ -344,8 +344,8 @@ def test_the_roadmap_docx_converts_with_libreoffice(kond, tmp_path):
 CAMPAIGN = {
     "title": "Разъяснения о сроках ямочного ремонта",
     "blocks": ["roads"],
-    "start_date": "2026-11-01",
-    "end_date": "2026-11-30",
+    "start_date": "2025-11-01",
+    "end_date": "2025-11-30",
     "channel": "сайт администрации, ВКонтакте",
 }
 
@@ -363,7 +363,7 @@ def test_an_information_campaign_is_linked_to_its_blocks_and_judged_by_volumes(k
     assert client.get(f"{KOND}/campaigns/{campaign['id']}", headers=headers).status_code == 200
     for bad, field in (
         ({"blocks": ["space"]}, "blocks"),
-        ({"end_date": "2026-10-01"}, "body"),
+        ({"end_date": "2025-10-01"}, "body"),
         ({"blocks": []}, "blocks"),
         ({"channel": None}, "channel"),
     ):
