@@ -142,6 +142,18 @@ class Api:
         assert response.status_code == 200, (path, response.status_code, response.get_json())
         return response.get_json()
 
+    def call(
+        self, district: District, method: str, path: str, payload: dict[str, Any] | None = None
+    ) -> Reply:
+        """Any method; the reply whatever its status (a refusal is what some scenarios check)."""
+        response = self.client.open(
+            f"/api/v1/{district.slug}{path}",
+            method=method,
+            headers=self._headers(district.slug),
+            json=payload if payload is not None else {},
+        )
+        return Reply(response.status_code, response.get_json(silent=True) or {"data": response.data})
+
     def message(self, district: District, reply: Reply) -> dict[str, Any]:
         return self.get(district, f"/messages/{reply.id}")
 
