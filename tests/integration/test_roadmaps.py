@@ -267,6 +267,15 @@ def test_an_emergency_opens_the_operational_roadmap_due_in_24_hours(loaded_app):
     declared = datetime.fromisoformat(emergency["declared_at"])
     assert datetime.fromisoformat(roadmap["due_at"]) == declared + timedelta(hours=24)
     assert roadmap["measures"][0]["title"] == "Ликвидация аварийной ситуации"
+    url = f"{KOND}/roadmaps/{roadmap['id']}"
+    assert client.post(f"{url}/agree", headers=headers, json={}).status_code == 200
+    approved = client.post(f"{url}/approve", headers=headers, json={}).get_json()
+    assert approved["agreed"]["position"].startswith("Заместители главы")  # the block's deputy head
+    liquidation = roadmap["measures"][0]["id"]
+    done = client.post(
+        f"{url}/measures/{liquidation}/done", headers=headers, json={"evidence": "Утечка устранена"}
+    )
+    assert done.get_json()["messages_covered"] == 1 and done.get_json()["roadmap_status"] == "done"
     listed = client.get(f"{KOND}/roadmaps?kind=operational", headers=headers).get_json()["roadmaps"]
     assert [r["id"] for r in listed] == [roadmap["id"]]
     missing = client.post(
