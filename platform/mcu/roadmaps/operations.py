@@ -151,11 +151,10 @@ def create_plan(
     """A plan of measures for a block whose messages grew over a reporting period (month or
     quarter) — the heat map's proposal accepted (Конд Регламент Прил. 1; ХМ п.4.3.2)."""
     now = now or utcnow()
-    assert data.block and data.period
-    if data.block not in config.blocks:
+    if not data.block or data.block not in config.blocks:
         raise RoadmapError("block", f"отраслевой блок «{data.block}» не настроен в районе")
     try:
-        period = periods.parse(data.period, today=_local_date(config, now))
+        period = periods.parse(data.period or "", today=_local_date(config, now))
     except periods.PeriodError as exc:
         raise RoadmapError("period", str(exc)) from exc
     if period.kind not in REPORTING_PERIODS:
@@ -225,6 +224,8 @@ def new_operational(
         responsible=people.from_roster(config, emergency.block_id),
         emergency_id=emergency.id,
         due_at=emergency.declared_at + timedelta(hours=due_hours) if due_hours else None,
+        # The decrees give an operational roadmap no term of its own: the platform judges its effect
+        # over the month after the emergency arose (editable in the draft).
         period_start=start,
         period_end=start + timedelta(days=30),
         origin=origin,
