@@ -303,3 +303,37 @@ def plan_done(api: Api, district: District, roadmap: dict[str, Any]) -> None:
 def effect_said(api: Api, district: District, roadmap: dict[str, Any], fragment: str) -> None:
     effect = _read(api, district, roadmap)["effect"]
     assert fragment in effect["text"], effect
+
+
+@when(
+    parsers.re(
+        rf"записана информационная кампания «(?P<title>[^»]+)» по блоку «(?P<block>[^»]+)» "
+        rf"с (?P<start>{DATE}) по (?P<end>{DATE}), канал «(?P<channel>[^»]+)»"
+    ),
+    target_fixture="campaign",
+)
+def campaign_recorded(
+    api: Api, district: District, title: str, block: str, start: str, end: str, channel: str
+) -> dict[str, Any]:
+    def iso(d: str) -> str:
+        return datetime.strptime(d, "%d.%m.%Y").date().isoformat()
+
+    made = api.post(
+        district,
+        "/campaigns",
+        {
+            "title": title,
+            "blocks": [district.block(block)],
+            "start_date": iso(start),
+            "end_date": iso(end),
+            "channel": channel,
+        },
+    )
+    assert made.status == 201, made.body
+    return made.body
+
+
+@then(parsers.re(r"о результате кампании сказано: «(?P<fragment>[^»]+)»"))
+def campaign_effect(api: Api, district: District, campaign: dict[str, Any], fragment: str) -> None:
+    effect = api.get(district, f"/campaigns/{campaign['id']}")["effect"]
+    assert fragment in effect["text"], effect
