@@ -3,12 +3,12 @@ table keys and indexes on tenant_id first (ready to be distributed by tenant).""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel
 
 import mcu
@@ -16,9 +16,9 @@ from mcu.db import engine
 from mcu.migrate import current_revision, downgrade, upgrade
 
 TENANT_ROOT_TABLES = {"tenant", "app_user"}
-# The newest file's `revision` (ids are "0004" or "0006_roadmaps": the file name is not the id).
-_NEWEST = sorted((Path(mcu.__file__).parent / "migrations" / "versions").glob("0*.py"))[-1]
-HEAD = re.search(r'^revision = "([^"]+)"', _NEWEST.read_text(encoding="utf-8"), re.M).group(1)
+# The head of the chain as Alembic reads it (ids like "0006_roadmaps" are not file-name prefixes,
+# and files need not be in chain order); two heads — a merge that forgot to relink — fail here.
+HEAD = ScriptDirectory(str(Path(mcu.__file__).parent / "migrations")).get_current_head()
 
 
 def test_migrations_match_the_models(app):

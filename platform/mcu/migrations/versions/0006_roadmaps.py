@@ -4,7 +4,9 @@ Revision ID: 0006_roadmaps
 Revises: 0004
 Create Date: 2026-12-04 14:40:00
 
-0005 is being added in parallel; the chain is relinked when both land.
+Other revisions are being added in parallel (main has 0007, 0008 since): the chain is relinked
+when this lands. If it lands after 0008 (row-level security), the new table gets the same
+policy here.
 """
 
 from __future__ import annotations
@@ -61,6 +63,26 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_information_campaign_tenant_start", ["tenant_id", "start_date"], unique=False
         )
+    _tenant_wall("information_campaign")
+
+
+def _tenant_wall(table: str) -> None:
+    """Row-level security like every other tenant-owned table, when this migration runs after the
+    one that installs it on PostgreSQL (the «tenant_wall» policy exists); before it, that
+    migration covers this table too."""
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    installed = bind.execute(
+        sa.text("select 1 from pg_policies where policyname = 'tenant_wall' limit 1")
+    ).first()
+    if installed is None:
+        return
+    setting = "current_setting('mcu.tenant_id', true)"
+    rule = f"(coalesce({setting}, '') = '' or tenant_id = {setting}::integer)"
+    op.execute(f'alter table "{table}" enable row level security')
+    op.execute(f'alter table "{table}" force row level security')
+    op.execute(f'create policy tenant_wall on "{table}" using {rule} with check {rule}')
 
 
 def downgrade() -> None:
