@@ -11,7 +11,7 @@ from mcu.messages.models import Assignment, Citizen, Deadline, Event, Message
 from mcu.notifications.models import MailOutbox, Notification
 from mcu.participation.models import ParticipationEvent
 from mcu.reports.models import Report
-from mcu.roadmaps.models import Roadmap, RoadmapMeasure
+from mcu.roadmaps.models import InformationCampaign, Roadmap, RoadmapMeasure
 from mcu.rules.models import RuleDecision
 from mcu.tenancy.models import Tenant, TenantConfigVersion, TenantCounter
 
@@ -22,6 +22,7 @@ __all__ = [
     "Deadline",
     "Emergency",
     "Event",
+    "InformationCampaign",
     "KpiValue",
     "LoginAttempt",
     "MailOutbox",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,8 @@ from pytest_bdd import given, parsers, then, when
 from pytest_bdd.scenario import scenario_wrapper_template_registry
 from sqlmodel import Session, select
 
+from mcu.analytics import kpi
+from mcu.analytics.periods import month, year
 from mcu.db import engine
 from mcu.messages.models import Deadline
 from mcu.messages.operations import poor_rating_limit
@@ -183,6 +186,18 @@ class Api:
         response = self.client.get(f"/api/v1/{district.slug}{path}", headers=self._headers(district.slug))
         assert response.status_code == 200, (path, response.status_code, response.get_json())
         return response.get_json()
+
+    def call(
+        self, district: District, method: str, path: str, payload: dict[str, Any] | None = None
+    ) -> Reply:
+        """Any method; the reply whatever its status (a refusal is what some scenarios check)."""
+        response = self.client.open(
+            f"/api/v1/{district.slug}{path}",
+            method=method,
+            headers=self._headers(district.slug),
+            json=payload if payload is not None else {},
+        )
+        return Reply(response.status_code, response.get_json(silent=True) or {"data": response.data})
 
     def message(self, district: District, reply: Reply) -> dict[str, Any]:
         return self.get(district, f"/messages/{reply.id}")
@@ -516,3 +531,62 @@ def in_registry(api: Api, district: District, message: Reply) -> None:
 def rating_kept(api: Api, district: District, message: Reply, score: int) -> None:
     """Satisfaction is collected for analysis."""
     assert api.message(district, message)["rating"] == score
+
+
+# ---------------------------------------------------------------- the database and the KPIs
+# Shared by specs/analytics and specs/roadmaps: a session on the test database, and the KPI facts
+# of a district for a month or a year, computed the way the platform computes them.
+MONTHS = {
+    name: i
+    for i, names in enumerate(
+        (
+            ("январь", "января"),
+            ("февраль", "февраля"),
+            ("март", "марта"),
+            ("апрель", "апреля"),
+            ("май", "мая"),
+            ("июнь", "июня"),
+            ("июль", "июля"),
+            ("август", "августа"),
+            ("сентябрь", "сентября"),
+            ("октябрь", "октября"),
+            ("ноябрь", "ноября"),
+            ("декабрь", "декабря"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+
+
+@pytest.fixture
+def session(loaded_app) -> Iterator[Session]:
+    with loaded_app.app_context(), Session(engine()) as s:
+        yield s
+
+
+def config_of(session: Session, district: District) -> TenantConfig:
+    config = current_config(session, tenant_by_slug(session, district.slug))
+    assert config is not None
+    return config
+
+
+@when(parsers.re(r"считаются показатели за (?P<name>\w+) (?P<y>\d{4}) года"), target_fixture="facts")
+def facts_for_month(session: Session, district: District, name: str, y: str) -> dict[str, kpi.KpiFact]:
+    """The district's KPI facts for a month («за ноябрь 2026 года»)."""
+    config = config_of(session, district)
+    found = kpi.compute(session, [config], month(int(y), MONTHS[name]))[config.tenant_id]
+    return {f.number or f.indicator_id: f for f in found}
+
+
+@when(parsers.re(r"считаются показатели за (?P<y>\d{4}) год$"), target_fixture="facts")
+def facts_for_year(session: Session, district: District, y: str) -> dict[str, kpi.KpiFact]:
+    """The district's KPI facts for a year."""
+    config = config_of(session, district)
+    found = kpi.compute(session, [config], year(int(y)))[config.tenant_id]
+    return {f.number or f.indicator_id: f for f in found}
+
+
+@then(parsers.parse("по показателю {number} числитель {n:d}, знаменатель {d:d}"))
+def one_indicator(facts: dict[str, kpi.KpiFact], number: str, n: int, d: int) -> None:
+    assert (facts[number].numerator, facts[number].denominator) == (n, d)

@@ -8,34 +8,23 @@ public hearings are recorded by the participation operations.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from pytest_bdd import given, parsers, scenarios, then, when
+from pytest_bdd import given, parsers, scenarios, then
 from sqlmodel import Session
 
 from mcu.analytics import kpi
-from mcu.analytics.periods import month, year
-from mcu.db import engine
 from mcu.messages import operations as ops
 from mcu.messages.models import Message
 from mcu.messages.schemas import MessageIn
 from mcu.participation import operations as participation
 from mcu.participation.schemas import ParticipationIn
-from mcu.tenancy.queries import current_config, tenant_by_slug
-from tests.bdd.conftest import District
+from tests.bdd.conftest import District, config_of
 
 scenarios("../../specs/analytics")
 
-MONTHS = {"январь": 1, "ноябрь": 11, "ноября": 11, "декабрь": 12, "декабря": 12}
 LATER = datetime(2027, 1, 15, tzinfo=UTC)  # the scene's «now»: after everything it records
-
-
-@pytest.fixture
-def session(loaded_app) -> Iterator[Session]:
-    with loaded_app.app_context(), Session(engine()) as s:
-        yield s
 
 
 @pytest.fixture
@@ -43,15 +32,11 @@ def messages() -> dict[str, Message]:
     return {}
 
 
-def _config(session: Session, district: District):
-    return current_config(session, tenant_by_slug(session, district.slug))
-
-
 @given(parsers.parse("поступили сообщения:"))
 def messages_arrive(session: Session, district: District, messages: dict, datatable: list[list[str]]) -> None:
     """Each row: arrival, channel, block; delivery by the router or by a clerk from the sorting
     queue; the answer in time, late, at a given moment, or none; evidence of the solution."""
-    config = _config(session, district)
+    config = config_of(session, district)
     head, *rows = datatable
     for row in rows:
         r = dict(zip(head, row, strict=True))
@@ -129,7 +114,7 @@ def journal(session: Session, district: District, datatable: list[list[str]]) ->
     """Decisions and hearings recorded through the participation operations, with whether
     residents took part through ПОС; the informing about a decision's implementation refers to
     the decision by its letter."""
-    config = _config(session, district)
+    config = config_of(session, district)
     head, *rows = datatable
     decisions: dict[str, object] = {}
     for row in rows:
@@ -162,20 +147,6 @@ def journal(session: Session, district: District, datatable: list[list[str]]) ->
     session.commit()
 
 
-@when(parsers.re(r"считаются показатели за (?P<name>\w+) (?P<y>\d{4}) года"), target_fixture="facts")
-def facts_for_month(session: Session, district: District, name: str, y: str) -> dict[str, kpi.KpiFact]:
-    config = _config(session, district)
-    found = kpi.compute(session, [config], month(int(y), MONTHS[name]))[config.tenant_id]
-    return {f.number or f.indicator_id: f for f in found}
-
-
-@when(parsers.re(r"считаются показатели за (?P<y>\d{4}) год$"), target_fixture="facts")
-def facts_for_year(session: Session, district: District, y: str) -> dict[str, kpi.KpiFact]:
-    config = _config(session, district)
-    found = kpi.compute(session, [config], year(int(y)))[config.tenant_id]
-    return {f.number or f.indicator_id: f for f in found}
-
-
 def _shown(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}".replace(".", ",")
 
@@ -195,11 +166,6 @@ def indicators_are(facts: dict[str, kpi.KpiFact], datatable: list[list[str]]) ->
         }
         want = {k: v for k, v in r.items() if k != "показатель"}
         assert {k: got[k] for k in want} == want, f"показатель {r['показатель']} «{fact.name}»"
-
-
-@then(parsers.parse("по показателю {number} числитель {n:d}, знаменатель {d:d}"))
-def one_indicator(facts: dict[str, kpi.KpiFact], number: str, n: int, d: int) -> None:
-    assert (facts[number].numerator, facts[number].denominator) == (n, d)
 
 
 @then(parsers.parse("показаны все {count:d} показателей каталога без плановых значений"))

@@ -8,6 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel
 
 import mcu
@@ -17,9 +18,9 @@ from mcu.migrate import current_revision, downgrade, upgrade
 # Platform-wide tables: the tenant itself, users (a regional analyst spans districts) and failed
 # log-ins (counted before anyone knows which district the person works in).
 TENANT_ROOT_TABLES = {"tenant", "app_user", "login_attempt"}
-HEAD = sorted(
-    p.stem.split("_")[0] for p in (Path(mcu.__file__).parent / "migrations" / "versions").glob("0*.py")
-)[-1]
+# The head of the chain as Alembic reads it (ids like "0006_roadmaps" are not file-name prefixes,
+# and files need not be in chain order); two heads — a merge that forgot to relink — fail here.
+HEAD = ScriptDirectory(str(Path(mcu.__file__).parent / "migrations")).get_current_head()
 
 
 def test_migrations_match_the_models(app):

@@ -125,7 +125,26 @@ def test_every_object_route_is_404_for_another_tenants_object(loaded_app):
         },
     )
     report = client.post("/api/v1/kondinsky/reports/rating/generate?period=2026-03", headers=owner)
+    roadmap = client.post(
+        "/api/v1/kondinsky/roadmaps",
+        headers=owner,
+        json={"kind": "operational", "emergency": emergency["id"]},
+    ).get_json()
+    campaign = client.post(
+        "/api/v1/kondinsky/campaigns",
+        headers=owner,
+        json={
+            "title": "Разъяснения о газовой безопасности",
+            "blocks": ["housing-utilities"],
+            "start_date": "2026-01-10",
+            "end_date": "2026-01-20",
+            "channel": "сайт администрации",
+        },
+    ).get_json()
     ids = {
+        "roadmap_id": roadmap["id"],
+        "measure_id": roadmap["measures"][0]["id"],
+        "campaign_id": campaign["id"],
         "report_uuid": report.get_json()["id"],
         "participation_id": hearing.get_json()["id"],
         "message_id": message.get_json()["id"],
@@ -148,6 +167,7 @@ def test_every_object_route_is_404_for_another_tenants_object(loaded_app):
                     "decisions": "меры приняты",
                     "informed_at": "2026-02-01T10:00:00+05:00",
                     "link": "https://vk.com/wall-1_2",
+                    "evidence": "акт выполненных работ",
                 },
             )
             assert response.status_code == 404, (method, path, response.status_code)
@@ -157,6 +177,8 @@ def test_every_object_route_is_404_for_another_tenants_object(loaded_app):
     assert (
         client.get(f"/api/v1/kondinsky/emergencies/{ids['emergency_id']}", headers=owner).status_code == 200
     )
+    assert client.get(f"/api/v1/kondinsky/roadmaps/{ids['roadmap_id']}", headers=owner).status_code == 200
+    assert client.get(f"/api/v1/kondinsky/campaigns/{ids['campaign_id']}", headers=owner).status_code == 200
 
 
 def _roster(app, slug):

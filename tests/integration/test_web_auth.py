@@ -145,9 +145,11 @@ def test_every_page_declares_who_may_open_it(loaded_app):
 
 
 def _fill(rule, values: dict[str, str]) -> str:
+    """The rule's URL with real objects; `endpoint:argument` overrides an argument for one route."""
     path = rule.rule
     for name in rule.arguments:
-        path = re.sub(rf"<(?:[^:>]+:)?{name}>", values[name], path)
+        value = values.get(f"{rule.endpoint}:{name}", values.get(name))
+        path = re.sub(rf"<(?:[^:>]+:)?{name}>", value, path)
     return path
 
 
@@ -157,7 +159,16 @@ def objects(loaded_app):
     report = loaded_app.test_client().post(
         "/api/v1/kondinsky/reports/rating/generate?period=2026-03", headers=_token(loaded_app, "kondinsky")
     )
+    roadmap = loaded_app.test_client().post(
+        "/api/v1/kondinsky/roadmaps",
+        headers=_token(loaded_app, "kondinsky"),
+        json={"kind": "plan", "block": "roads", "period": "2026-11"},
+    )
+    assert roadmap.status_code == 201, roadmap.get_json()
     return {
+        "roadmap_id": roadmap.get_json()["id"],
+        "action": "agree",
+        "roadmap_pages.document_page:fmt": "docx",
         "tenant": "kondinsky",
         "region": "khmao",
         "message_id": message["id"],

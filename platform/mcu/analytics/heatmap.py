@@ -235,3 +235,33 @@ def heat_map(
             "source": "ХМ Регламент п.4.1.3, п.4.2.4; параметры — набор правил red-zone района",
         },
     }
+
+
+def period_dynamics(session: Session, config: TenantConfig, period: Period) -> list[BlockDynamics]:
+    """Growth of each block over a reporting period against the period of the same kind before
+    it (a month against the previous month, a quarter against the previous quarter): the
+    «прирост количества сообщений по категориям» of the roadmap forms (Конд Регламент Прил. 1;
+    ХМ Прил. 1), ranked fastest-growing first."""
+    previous = period.previous()
+    counts = counts_by_range(
+        session, config.tenant_id, [period.bounds(config.tz), previous.bounds(config.tz)], M.c.block_id
+    )
+    current = {b: n for (i, b), n in counts.items() if i == 0 and b}
+    before = {b: n for (i, b), n in counts.items() if i == 1 and b}
+    return dynamics(config, current, before)
+
+
+def block_counts(
+    session: Session, config: TenantConfig, blocks: list[str], ranges: list[tuple[datetime, datetime]]
+) -> list[int]:
+    """Messages of the given blocks received in each [start, end) range (duplicates excluded)."""
+    if not blocks:
+        return [0] * len(ranges)
+    bucket, where = _in_ranges(ranges)
+    query = (
+        sa.select(bucket, sa.func.count())
+        .where(M.c.tenant_id == config.tenant_id, M.c.status != "duplicate", M.c.block_id.in_(blocks), where)
+        .group_by(bucket)
+    )
+    found = dict(session.execute(query).all())
+    return [found.get(i, 0) for i in range(len(ranges))]

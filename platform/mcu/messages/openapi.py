@@ -47,12 +47,15 @@ def document() -> dict[str, Any]:
     from mcu.messages.blueprint import RatingIn
     from mcu.participation.blueprint import openapi_paths as participation_paths
     from mcu.reports.blueprint import openapi_paths as reports_paths
+    from mcu.roadmaps.blueprint import openapi_paths as roadmaps_paths
+    from mcu.roadmaps.blueprint import openapi_schemas as roadmaps_schemas
 
     schemas: dict[str, Any] = {}
     for model in (MessageIn, ActionIn, RatingIn):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
+    schemas.update(roadmaps_schemas())
     schemas["Error"] = {
         "type": "object",
         "properties": {
@@ -317,5 +320,6 @@ def document() -> dict[str, Any]:
             **analytics_paths(),
             **participation_paths(),
             **reports_paths(),
+            **roadmaps_paths(),
         },
     }

@@ -1,4 +1,6 @@
-"""Roadmaps (дорожные карты, Конд Регламент Прил. 1–2; ХМ Прил. 1–2) and their measures."""
+"""Roadmaps (дорожные карты, Конд Регламент Прил. 1–2; ХМ Прил. 1–2), their measures, and the
+information campaigns run to prevent or reduce messages on a topic (Конд Регламент п.4.2;
+ХМ Регламент п.4.4.2)."""
 
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ class Roadmap(TenantOwned, table=True):
     # Curator, block head and coordinator: name, position, phone, e-mail (the decree's form).
     responsible: dict[str, Any] = json_field()
     root_causes: str | None = Field(default=None, sa_type=sa.Text)
-    status: str = Field(default="draft", max_length=16)  # draft, agreed, approved, done, cancelled
+    # draft, agreed, approved, done, superseded, cancelled
+    status: str = Field(default="draft", max_length=16)
     version: int = 1
     supersedes_id: uuid.UUID | None = None
     emergency_id: uuid.UUID | None = None
@@ -35,9 +38,15 @@ class Roadmap(TenantOwned, table=True):
     period_end: date | None = None
     due_at: datetime | None = ts_field(nullable=True)
     agreed_by: str | None = Field(default=None, max_length=300)  # СОГЛАСОВАНО
+    agreed_position: str | None = Field(default=None, max_length=500)
+    agreed_role: str | None = Field(default=None, max_length=64)
     agreed_at: datetime | None = ts_field(nullable=True)
     approved_by: str | None = Field(default=None, max_length=300)  # УТВЕРЖДАЮ
+    approved_position: str | None = Field(default=None, max_length=500)
+    approved_role: str | None = Field(default=None, max_length=64)
     approved_at: datetime | None = ts_field(nullable=True)
+    origin: str = Field(default="manual", max_length=16)  # heatmap, emergency, rule, manual, amendment
+    created_by: str | None = Field(default=None, max_length=120)
     created_at: datetime = ts_field(default_factory=utcnow)
 
 
@@ -50,6 +59,8 @@ class RoadmapMeasure(TenantOwned, table=True):
 
     roadmap_id: uuid.UUID
     position: int = 1
+    # ХМ Прил. 1 табл. 2 groups measures under «Описание первопричины»: the cause this one removes.
+    root_cause: str | None = Field(default=None, max_length=1000)
     title: str = Field(max_length=1000)
     expected_result: str | None = Field(default=None, max_length=1000)
     indicator: str | None = Field(default=None, max_length=500)
@@ -59,3 +70,20 @@ class RoadmapMeasure(TenantOwned, table=True):
     status: str = Field(default="planned", max_length=16)  # planned, in_progress, done
     evidence: str | None = Field(default=None, sa_type=sa.Text)
     completed_at: datetime | None = ts_field(nullable=True)
+    completed_by: str | None = Field(default=None, max_length=120)
+
+
+class InformationCampaign(TenantOwned, table=True):
+    """An information campaign with explanations on a topic (Конд Регламент п.4.2)."""
+
+    __tablename__ = "information_campaign"
+    __table_args__ = (sa.Index("ix_information_campaign_tenant_start", "tenant_id", "start_date"),)
+
+    title: str = Field(max_length=500)
+    blocks: list[str] = json_field(default_factory=list)  # blocks (categories) it targets
+    start_date: date
+    end_date: date
+    channel: str = Field(max_length=300)  # where residents were told: site, social networks, press …
+    description: str | None = Field(default=None, sa_type=sa.Text)
+    created_by: str | None = Field(default=None, max_length=120)
+    created_at: datetime = ts_field(default_factory=utcnow)

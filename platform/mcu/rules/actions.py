@@ -10,7 +10,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from mcu.deadlines.compute import plural
 from mcu.eventlog import log_event
@@ -21,8 +21,6 @@ from mcu.rules.compile import Rule, RuleBook
 from mcu.rules.operations import Trigger
 from mcu.rules.recipients import addressees, describe
 from mcu.tenancy.config import TenantConfig
-
-OPEN_ROADMAP = ("draft", "agreed", "approved")
 
 
 def apply(
@@ -306,36 +304,52 @@ def _declare_emergency(
 def _require_roadmap(
     session: Session, config: TenantConfig, rule: Rule, action: dict[str, Any], trigger: Trigger
 ) -> dict[str, Any]:
+    """The roadmap still in work for the emergency (or block) — a draft opened through the API
+    included — or a new draft with the people from the roster."""
+    from mcu.roadmaps import operations as roadmaps
+    from mcu.roadmaps.people import from_roster
+
     kind = action.get("roadmap_kind", "plan")
-    query = select(Roadmap).where(
-        Roadmap.tenant_id == config.tenant_id, Roadmap.kind == kind, Roadmap.status.in_(OPEN_ROADMAP)
+    existing = roadmaps.open_roadmap(
+        session,
+        config.tenant_id,
+        kind,
+        emergency_id=trigger.emergency.id if trigger.emergency is not None else None,
+        block_id=trigger.block_id,
     )
-    if trigger.emergency is not None:
-        query = query.where(Roadmap.emergency_id == trigger.emergency.id)
-    else:
-        query = query.where(Roadmap.block_id == trigger.block_id)
-    existing = session.exec(query).first()
     if existing is not None:
         return {"do": "require_roadmap", "roadmap": str(existing.id), "created": False}
     hours = _hours(action)
-    problem = (
-        trigger.emergency.title
-        if trigger.emergency is not None
-        else f"Негативная динамика: {_block_name(config, trigger.block_id) or 'блок не определён'}"
-    )
-    roadmap = Roadmap(
-        tenant_id=config.tenant_id,
-        kind=kind,
-        block_id=trigger.block_id,
-        problem=problem[:500],
-        growth={
-            k: trigger.facts[k] for k in ("growth_index", "window_count", "baseline") if k in trigger.facts
-        },
-        emergency_id=trigger.emergency.id if trigger.emergency is not None else None,
-        due_at=(trigger.since or trigger.now) + timedelta(hours=hours) if hours else None,
-        created_at=trigger.now,
-    )
-    session.add(roadmap)
+    if trigger.emergency is not None:
+        roadmap = roadmaps.new_operational(
+            session,
+            config,
+            trigger.emergency,
+            now=trigger.now,
+            due_hours=0,
+            origin="rule",
+            actor=f"rule:{rule.id}",
+        )
+        roadmap.kind = kind
+        roadmap.due_at = (trigger.since or trigger.now) + timedelta(hours=hours) if hours else None
+    else:
+        roadmap = Roadmap(
+            tenant_id=config.tenant_id,
+            kind=kind,
+            block_id=trigger.block_id,
+            problem=f"Негативная динамика: {_block_name(config, trigger.block_id) or 'блок не определён'}",
+            growth={
+                k: trigger.facts[k]
+                for k in ("growth_index", "window_count", "baseline")
+                if k in trigger.facts
+            },
+            responsible=from_roster(config, trigger.block_id),
+            due_at=(trigger.since or trigger.now) + timedelta(hours=hours) if hours else None,
+            origin="rule",
+            created_by=f"rule:{rule.id}",
+            created_at=trigger.now,
+        )
+        session.add(roadmap)
     result: dict[str, Any] = {
         "do": "require_roadmap",
         "roadmap": str(roadmap.id),

@@ -252,6 +252,16 @@ class _Checker:
         hours = (self.cfg.get("settings") or {}).get("working_hours")
         if isinstance(hours, dict) and hours.get("start", "") >= hours.get("end", "~"):
             self.add(["settings", "working_hours"], "рабочий день: начало должно быть раньше окончания")
+        approval = (self.cfg.get("settings") or {}).get("roadmap_approval")
+        if isinstance(approval, dict):
+            roles = self.ids("roles")
+            signers = [("agree", None, approval.get("agree"))] + [
+                ("approve", j, role) for j, role in enumerate(approval.get("approve") or [])
+            ]
+            for key, j, role in signers:
+                if role is not None and role not in roles:
+                    path = ["settings", "roadmap_approval", key] + ([] if j is None else [j])
+                    self.add(path, f"согласование дорожных карт: роль «{role}» не определена в разделе roles")
 
     def sources(self) -> None:
         acts = set(self.ids("acts")) | set(self.lib.acts)

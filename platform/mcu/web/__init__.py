@@ -22,6 +22,8 @@ def init_app(app: Flask) -> None:
     from mcu.open311 import blueprint as open311
     from mcu.participation import blueprint as participation
     from mcu.reports import blueprint as reports
+    from mcu.roadmaps import blueprint as roadmaps
+    from mcu.roadmaps import pages as roadmap_pages
     from mcu.specbook import pages as specbook
     from mcu.tenancy import blueprint as tenancy
     from mcu.workspace import pages as workspace
@@ -47,6 +49,8 @@ def init_app(app: Flask) -> None:
         analytics.region_pages,
         reports.api,
         reports.pages,
+        roadmaps.api,
+        roadmap_pages.pages,
         workspace.bp,
         specbook.bp,
     ):

@@ -1,7 +1,7 @@
 """login_attempt: failed log-ins, for throttling across app nodes
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006_roadmaps
 Create Date: 2026-12-04 10:40:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import mcu.sqltypes
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006_roadmaps"
 branch_labels = None
 depends_on = None
 
