@@ -128,6 +128,9 @@ def test_log_in_triage_a_message_to_its_answer_and_see_the_dashboard(loaded_app,
     _shot(page, "05-dashboard")
     page.goto(f"{server}/t/kondinsky/emergencies")
     _shot(page, "06-emergencies")
+    page.goto(f"{server}/t/kondinsky/roadmaps")
+    assert page.get_by_role("heading", name="Дорожные карты").is_visible()
+    _shot(page, "06b-roadmaps")
 
 
 def test_a_hostile_post_is_inert_in_the_inbox_and_the_card(loaded_app, server, page):

@@ -379,3 +379,42 @@ def test_unknown_user_and_unknown_ids_leak_nothing(loaded_app):
     assert client.get(f"/t/kondinsky/messages/{uuid.uuid4()}").status_code == 404
     anonymous = loaded_app.test_client()
     assert _login(anonymous, "nobody", "whatever-123").status_code == 401
+
+
+# ---------------------------------------------------------------- roadmaps on the page
+def test_a_roadmap_is_drawn_up_signed_in_order_and_carried_out_on_the_pages(loaded_app):
+    """Кондинский: СОГЛАСОВАНО by the deputy head for the block, then УТВЕРЖДАЮ by the МЦУ
+    curator (Регламент Прил. 1), each from their own position; then a measure is carried out."""
+    head = staff_client(loaded_app, grants=(("kondinsky", "mcu_head"),))
+    token = csrf(head, "/t/kondinsky/roadmaps")
+    made = head.post("/t/kondinsky/roadmaps", data={"csrf_token": token, "block": "roads", "period": "2026-11"})
+    assert made.status_code == 302
+    card = made.headers["Location"]
+    head.post(f"{card}/measure", data={"csrf_token": token, "title": "Ямочный ремонт ул. Ленина", "executor": "МКУ УКС"})
+    page = head.get(card).get_data(as_text=True)
+    assert "Ямочный ремонт ул. Ленина" in page and "проект" in page, re.findall(r"class=\"flash\"[^>]*>([^<]+)", page)
+    early = head.post(f"{card}/approve", data={"csrf_token": token})
+    assert "сначала дорожную карту согласовывают" in head.get(early.headers["Location"]).get_data(as_text=True)
+
+    deputy = staff_client(
+        loaded_app, grants=(("kondinsky", "block_curator"),), positions={"kondinsky": "deputy-heads"}
+    )
+    assert deputy.post(f"{card}/agree", data={"csrf_token": csrf(deputy, card)}).status_code == 302
+    curator = staff_client(
+        loaded_app, grants=(("kondinsky", "mcu_curator"),), positions={"kondinsky": "first-deputy-head"}
+    )
+    curator_token = csrf(curator, card)
+    wrong = curator.post(f"{card}/approve", data={"csrf_token": curator_token, "position": "deputy-heads"})
+    assert "только от своей должности" in curator.get(wrong.headers["Location"]).get_data(as_text=True)
+    assert curator.post(f"{card}/approve", data={"csrf_token": curator_token}).status_code == 302
+    page = curator.get(card).get_data(as_text=True)
+    assert "УТВЕРЖДАЮ" in page and "Первый заместитель главы Кондинского района" in page
+    assert "Добавить мероприятие" not in page  # read-only once approved
+    measure = re.search(r'name="measure" value="([0-9a-f-]{36})"', page).group(1)
+    done = curator.post(f"{card}/done", data={"csrf_token": curator_token, "measure": measure, "evidence": "акт № 12"})
+    assert "акт № 12" in curator.get(done.headers["Location"]).get_data(as_text=True)
+    docx = curator.get(f"{card}/document.docx")
+    assert docx.status_code == 200 and docx.data[:2] == b"PK"
+    assert staff_client(loaded_app, grants=(("kondinsky", "media_officer"),)).post(
+        f"{card}/amend", data={"csrf_token": curator_token}
+    ).status_code == 403
