@@ -336,7 +336,11 @@ def test_the_roadmap_docx_converts_with_libreoffice(kond, tmp_path):
     subprocess.run(
         [
             soffice,
+            # A private profile: the SQLite and PostgreSQL passes run side by side, and two
+            # LibreOffice processes on one profile block each other.
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
             "--headless",
+            "--norestore",
             "--convert-to",
             "pdf",
             "--outdir",
