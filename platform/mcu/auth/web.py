@@ -57,8 +57,9 @@ def _login_redirect():
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
-def requires(permission: str) -> Callable[[F], F]:
-    """Guard a district page (a `tenant_blueprint` view): g.access is set for the view."""
+def _guard(permission: str, allowed: Callable[[User, dict[str, Any]], bool | None]) -> Callable[[F], F]:
+    """Anonymous → the log-in form; `allowed` None → 404 (nothing there for this user), False →
+    403, True → the view. The permission is declared on the view for the route × role test."""
     if permission not in matrix_ids():
         raise ValueError(f"неизвестное право {permission}")
 
@@ -68,40 +69,32 @@ def requires(permission: str) -> Callable[[F], F]:
             user = g.get("user")
             if user is None:
                 return _login_redirect()
-            access = access_in(get_session(), user, g.tenant)
-            if access is None:
+            verdict = allowed(user, kwargs)
+            if verdict is None:
                 abort(404)
-            if not access.can(permission):
+            if not verdict:
                 abort(403)
-            g.access = access
             return view(*args, **kwargs)
 
         guarded.required_permission = permission  # type: ignore[attr-defined]
         return guarded  # type: ignore[return-value]
 
     return decorate
+
+
+def requires(permission: str) -> Callable[[F], F]:
+    """Guard a district page (a `tenant_blueprint` view): g.access is set for the view."""
+
+    def in_district(user: User, _kwargs: dict[str, Any]) -> bool | None:
+        g.access = access_in(get_session(), user, g.tenant)
+        return None if g.access is None else g.access.can(permission)
+
+    return _guard(permission, in_district)
 
 
 def requires_region(permission: str) -> Callable[[F], F]:
     """Guard a region page (`<region>` in the URL)."""
-
-    def decorate(view: F) -> F:
-        @functools.wraps(view)
-        def guarded(*args: Any, **kwargs: Any):
-            user = g.get("user")
-            if user is None:
-                return _login_redirect()
-            allowed = region_access(get_session(), user, kwargs["region"], permission)
-            if allowed is None:
-                abort(404)
-            if not allowed:
-                abort(403)
-            return view(*args, **kwargs)
-
-        guarded.required_permission = permission  # type: ignore[attr-defined]
-        return guarded  # type: ignore[return-value]
-
-    return decorate
+    return _guard(permission, lambda user, kwargs: region_access(get_session(), user, kwargs["region"], permission))
 
 
 @functools.lru_cache(maxsize=1)

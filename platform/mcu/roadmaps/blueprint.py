@@ -270,18 +270,11 @@ def roadmap_document(roadmap_id: uuid.UUID, fmt: str):
         abort(404)
     doc = document.form(get_session(), g.config, roadmap, today=_today())
     try:
-        data = (
-            document.docx(doc) if fmt == "docx" else document.pdf(doc, font=current_app.config["REPORT_FONT"])
-        )
+        data, mimetype, disposition = document.render(doc, fmt, font=current_app.config["REPORT_FONT"])
     except RenderError as exc:
         return jsonify(error="Service Unavailable", status=503, detail=str(exc)), 503
-    mimetype = (
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-        if fmt == "docx"
-        else "application/pdf"
-    )
     response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = document.content_disposition(doc, fmt)
+    response.headers["Content-Disposition"] = disposition
     return response
 
 

@@ -165,6 +165,19 @@ def content_disposition(doc: dict[str, Any], fmt: str) -> str:
     return f"attachment; filename=\"{fallback}.{fmt}\"; filename*=UTF-8''{quote(f'{name}.{fmt}', safe='')}"
 
 
+MIMETYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
+}
+
+
+def render(doc: dict[str, Any], fmt: str, *, font: str) -> tuple[bytes, str, str]:
+    """The document in `fmt` (docx or pdf): its bytes, MIME type and Content-Disposition — one
+    place for the API and the staff pages. Raises RenderError when the PDF font is missing."""
+    data = docx(doc) if fmt == "docx" else pdf(doc, font=font)
+    return data, MIMETYPES[fmt], content_disposition(doc, fmt)
+
+
 # ---------------------------------------------------------------- DOCX
 def docx(doc: dict[str, Any]) -> bytes:
     from docx import Document
