@@ -9,14 +9,13 @@ from flask import Flask
 
 from mcu import cli, db, web
 from mcu.config import load_config
+from mcu.observability import logs
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(load_config(test_config))
-    logging.basicConfig(
-        level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
     # Alembic announces every plugin at INFO; only its warnings are worth a district admin's eye.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("pymorphy3").setLevel(logging.WARNING)

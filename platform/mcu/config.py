@@ -32,6 +32,8 @@ DEFAULTS: dict[str, Any] = {
     # Seconds a web worker trusts its cached tenant configs before re-checking the database.
     "CONFIG_REFRESH_SECONDS": 5,
     "LOG_LEVEL": "INFO",
+    # json: one JSON object a line with the request id (for log collectors); text: for a console.
+    "LOG_FORMAT": "json",
     # Mail for notifications (the in-app inbox needs none). Empty SMTP_HOST: e-mails wait in
     # the outbox until a server is configured.
     "SMTP_HOST": "",

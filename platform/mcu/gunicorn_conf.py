@@ -14,3 +14,17 @@ max_requests = 5000
 max_requests_jitter = 500
 preload_app = False
 accesslog = "-"
+
+
+# Prometheus multiprocess mode: every worker writes its counters to files here and /metrics adds
+# them up, whichever worker answers the scrape. Set before the workers fork and import the app.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    import tempfile
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="mcu-metrics-")
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -25,6 +25,7 @@ from mcu.messages.classify import classifier_for, detect_threat
 from mcu.messages.models import Assignment, Citizen, Deadline, Event, Message
 from mcu.messages.routing import route
 from mcu.messages.schemas import MessageIn
+from mcu.observability.metrics import INTAKE
 from mcu.rules.facts import message_facts, received_facts
 from mcu.rules.operations import handle, rulebook
 from mcu.sqltypes import utcnow
@@ -280,6 +281,7 @@ def receive_message(
         if existing is None:
             raise
         return IntakeResult(existing, created=False)
+    INTAKE.labels(config.slug, channel["id"]).inc()
     return IntakeResult(message, created=True, assignment=assignment, deadline=deadline)
 
 

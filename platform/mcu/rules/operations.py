@@ -18,6 +18,7 @@ from sqlmodel import Session
 from mcu.emergencies.models import Emergency
 from mcu.ids import uuid7
 from mcu.messages.models import Message
+from mcu.observability.metrics import RULE_EVALUATIONS
 from mcu.rules import engine
 from mcu.rules.compile import RuleBook, compile_rules
 from mcu.rules.models import RuleDecision
@@ -87,6 +88,7 @@ def handle(
     if event not in book.events or depth > MAX_DEPTH:
         return []
     fact = {"event": event, **{k: v for k, v in facts.items() if v is not None}}
+    RULE_EVALUATIONS.labels(config.slug, event).inc()
     matched = engine.evaluate(book, fact)
     if not matched:
         return []

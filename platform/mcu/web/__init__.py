@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from mcu.auth import web as auth_web
 from mcu.db import get_session
+from mcu.observability import logs, metrics
 from mcu.web import i18n
 
 JSON_PREFIXES = ("/api/",)
@@ -28,6 +29,8 @@ def init_app(app: Flask) -> None:
     from mcu.tenancy import blueprint as tenancy
     from mcu.workspace import pages as workspace
 
+    logs.init_app(app)
+    metrics.init_app(app)
     auth_web.init_app(app)
     i18n.init_app(app)
 
