@@ -32,8 +32,9 @@ DEFAULTS: dict[str, Any] = {
     # Seconds a web worker trusts its cached tenant configs before re-checking the database.
     "CONFIG_REFRESH_SECONDS": 5,
     "LOG_LEVEL": "INFO",
-    # json: one JSON object a line with the request id (for log collectors); text: for a console.
-    "LOG_FORMAT": "json",
+    # json: one JSON object a line with the request id (for log collectors; gunicorn_conf.py makes
+    # it the default of the server); text: for a console and the CLI.
+    "LOG_FORMAT": "text",
     # Mail for notifications (the in-app inbox needs none). Empty SMTP_HOST: e-mails wait in
     # the outbox until a server is configured.
     "SMTP_HOST": "",

@@ -5,6 +5,9 @@ host) after the fork."""
 import multiprocessing
 import os
 
+# The server logs JSON lines with the request id (a console user of the CLI reads text).
+os.environ.setdefault("MCU_LOG_FORMAT", "json")
+
 bind = os.environ.get("MCU_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("MCU_WEB_WORKERS", min(4, multiprocessing.cpu_count() * 2)))
 threads = int(os.environ.get("MCU_WEB_THREADS", 4))
