@@ -39,7 +39,7 @@ def day(text: str) -> date:
 
 def stored(session: Session, district: District, words: str, start: str, end: str) -> list[Report]:
     spec = configured(district, words)
-    session.expire_all()
+    session.commit()  # a fresh read: the worker and the API wrote in their own transactions
     return list(
         session.exec(
             select(Report).where(
@@ -88,7 +88,7 @@ def schedule_runs(loaded_app, session: Session, district: District, on: str, at:
 
 @when(
     parsers.re(
-        rf"по запросу формируется отчёт «(?P<words>[^»]+)» за период с (?P<start>{DATE}) по (?P<end>{DATE})"
+        rf"по запросу формируется отчёт «(?P<words>.+?)» за период с (?P<start>{DATE}) по (?P<end>{DATE})"
     ),
     target_fixture="report",
 )
@@ -105,14 +105,12 @@ def made_on_request(
 
 
 # ---------------------------------------------------------------- then: the schedule
-@then(
-    parsers.re(rf"отчёт «(?P<words>[^»]+)» за период с (?P<start>{DATE}) по (?P<end>{DATE}) не сформирован")
-)
+@then(parsers.re(rf"отчёт «(?P<words>.+?)» за период с (?P<start>{DATE}) по (?P<end>{DATE}) не сформирован"))
 def not_made(session: Session, district: District, words: str, start: str, end: str) -> None:
     assert stored(session, district, words, start, end) == []
 
 
-MADE = rf"отчёт «(?P<words>[^»]+)» за период с (?P<start>{DATE}) по (?P<end>{DATE}) сформирован (?P<on>{DATE}) в (?P<at>{TIME})"
+MADE = rf"отчёт «(?P<words>.+?)» за период с (?P<start>{DATE}) по (?P<end>{DATE}) сформирован (?P<on>{DATE}) в (?P<at>{TIME})"
 
 
 @then(parsers.re(MADE + "$"), target_fixture="report")
@@ -135,7 +133,7 @@ def made_by_schedule(session: Session, district: District, datatable: list[list[
         (configured(district, r[head.index("отчёт")])["id"], r[head.index("с")], r[head.index("по")])
         for r in rows
     )
-    session.expire_all()
+    session.commit()  # a fresh read: the worker and the API wrote in their own transactions
     got = sorted(
         (r.report_id, f"{r.period_start:%d.%m.%Y}", f"{r.period_end:%d.%m.%Y}")
         for r in session.exec(select(Report).where(Report.tenant_id == district.config.tenant_id))
@@ -144,7 +142,7 @@ def made_by_schedule(session: Session, district: District, datatable: list[list[
     assert got == expected
 
 
-@then(parsers.re(r"отчёт «(?P<words>[^»]+)» по графику не формируется"))
+@then(parsers.re(r"отчёт «(?P<words>.+?)» по графику не формируется"))
 def never_scheduled(session: Session, district: District, words: str) -> None:
     spec = configured(district, words)
     assert (spec.get("schedule") or {}).get("every") == "on_request", spec.get("schedule")
@@ -154,7 +152,7 @@ def never_scheduled(session: Session, district: District, words: str) -> None:
     assert list(rows) == []
 
 
-@then(parsers.re(r"«(?P<role>[^»]+)» получил уведомление об отчёте: «(?P<fragment>.+)»"))
+@then(parsers.re(r"«(?P<role>.+?)» получил уведомление об отчёте: «(?P<fragment>.+)»"))
 def notified(session: Session, district: District, report: Report, role: str, fragment: str) -> None:
     """Every holder of the role got one notification of the report, saying the fragment."""
     config = config_of(session, district)
@@ -174,20 +172,20 @@ def title_block(report: Report, label: str, value: str) -> None:
     assert value in (lines.get(label.strip()) or ""), lines
 
 
-@then(parsers.re(r"в разделе «(?P<heading>[^»]+)» сказано: «(?P<fragment>.+)»"))
+@then(parsers.re(r"в разделе «(?P<heading>.+?)» сказано: «(?P<fragment>.+)»"))
 def paragraph_says(report: Report, heading: str, fragment: str) -> None:
     paragraphs = section_of(report, heading)["paragraphs"]
     assert any(fragment in p for p in paragraphs), paragraphs
 
 
-@then(parsers.re(r"раздел «(?P<heading>[^»]+)»:"))
+@then(parsers.re(r"раздел «(?P<heading>.+?)»:"))
 def whole_table(report: Report, heading: str, datatable: list[list[str]]) -> None:
     """The section's table, row by row, in the columns the scenario names."""
     head, *rows = datatable
     assert table_rows(report, heading, head) == rows
 
 
-@then(parsers.re(r"в разделе «(?P<heading>[^»]+)» есть строки:"))
+@then(parsers.re(r"в разделе «(?P<heading>.+?)» есть строки:"))
 def some_rows(report: Report, heading: str, datatable: list[list[str]]) -> None:
     """These rows, keyed by their first column (the other rows of the table are not checked)."""
     head, *rows = datatable
