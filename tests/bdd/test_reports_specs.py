@@ -21,7 +21,7 @@ from mcu.messages.models import Message
 from mcu.notifications.models import Notification
 from mcu.reports import schedule
 from mcu.reports.models import Report
-from tests.bdd.conftest import DATE, TIME, Api, District, config_of
+from tests.bdd.conftest import DATE, MONTHS, TIME, Api, District, config_of
 
 scenarios("../../specs/reports")
 
@@ -53,12 +53,13 @@ def stored(session: Session, district: District, words: str, start: str, end: st
 
 
 def shown(value: Any) -> str:
-    """A cell as a lawyer writes it: «—» for nothing, a decimal comma, no «.0»."""
+    """A cell as a lawyer writes it: «—» for nothing, a decimal comma, no «.0»; spacing as printed
+    in a position's name is not significant."""
     if value is None:
         return "—"
     if isinstance(value, float):
         return f"{value:g}".replace(".", ",")
-    return str(value)
+    return " ".join(str(value).split())
 
 
 def section_of(report: Report, heading: str) -> dict[str, Any]:
@@ -199,3 +200,31 @@ def explained(report: Report, messages: dict[str, Message], n: str, fragment: st
     rows = table_rows(report, "Нерешённые сообщения и обращения с пояснениями", ["№ сообщения", "Пояснение"])
     found = [why for number, why in rows if number == messages[n].number]
     assert found and fragment in found[0], rows
+
+
+# ---------------------------------------------------------------- the analytics' slices
+SLICES = {"ответственные получатели": "executor", "органы и организации": "body", "поселения": "settlement"}
+
+
+@when(
+    parsers.re(
+        r"аналитика за (?P<name>\w+) (?P<y>\d{4}) года выводится в разрезе «(?P<by>[^»]+)»"
+        r"(?: по каналу «(?P<channel>.+)»)?$"
+    ),
+    target_fixture="analytics_slice",
+)
+def analytics_slice(
+    api: Api, district: District, name: str, y: str, by: str, channel: str | None
+) -> list[dict]:
+    """The analytics API's rating rows for a month, in the slice (and for the channel) asked."""
+    query = f"period={y}-{MONTHS[name]:02d}&by={SLICES[by]}"
+    if channel:
+        query += f"&channel={district.config.channels[district.channel(channel)]['kind']}"
+    return api.get(district, f"/analytics/ratings?{query}")["rows"]
+
+
+@then(parsers.parse("в разрезе строки:"))
+def slice_rows(analytics_slice: list[dict], datatable: list[list[str]]) -> None:
+    head, *rows = datatable
+    fields = {"название": "name", "сообщений": "messages", "ответов": "answered", "место": "place"}
+    assert [[shown(r[fields[h]]) for h in head] for r in analytics_slice] == rows
