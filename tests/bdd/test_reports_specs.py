@@ -228,3 +228,30 @@ def slice_rows(analytics_slice: list[dict], datatable: list[list[str]]) -> None:
     head, *rows = datatable
     fields = {"название": "name", "сообщений": "messages", "ответов": "answered", "место": "place"}
     assert [[shown(r[fields[h]]) for h in head] for r in analytics_slice] == rows
+
+
+# ---------------------------------------------------------------- the heat map's forecast
+@when(parsers.re(r"строится тепловая карта за (?P<name>\w+) (?P<y>\d{4}) года"), target_fixture="heat")
+def heat_map_built(api: Api, district: District, name: str, y: str) -> dict[str, Any]:
+    """The heat map as the analytics API gives it (the same data the page and reports show)."""
+    return api.get(district, f"/analytics/heatmap?period={y}-{MONTHS[name]:02d}")
+
+
+FORECAST = (
+    rf"по блоку «(?P<block>[^»]+)» прогноз на период с (?P<start>{DATE}) по (?P<end>{DATE}) — "
+    r"(?P<n>\d+) сообщений: за тот же период прошлого года (?P<same>\d+), за следующий (?P<next>\d+), "
+    r"сейчас (?P<now>\d+)"
+)
+
+
+@then(parsers.re(FORECAST))
+def forecast_is(
+    heat: dict[str, Any], block: str, start: str, end: str, n: str, same: str, next: str, now: str
+) -> None:
+    assert heat["compared_with"]["forecast_for"] == {
+        "start": day(start).isoformat(),
+        "end": day(end).isoformat(),
+    }
+    (row,) = [r for r in heat["blocks"] if r["name"] == block]
+    got = (row["forecast_next"], row["last_year"], row["last_year_next"], row["total"])
+    assert got == (int(n), int(same), int(next), int(now))
