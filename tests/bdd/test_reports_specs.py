@@ -10,7 +10,9 @@ sections and tables as every export shows them.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
+from html.parser import HTMLParser
 from typing import Any
 
 from pytest_bdd import parsers, scenarios, then, when
@@ -22,6 +24,7 @@ from mcu.notifications.models import Notification
 from mcu.reports import schedule
 from mcu.reports.models import Report
 from tests.bdd.conftest import DATE, MONTHS, TIME, Api, District, config_of
+from tests.helpers import staff_client
 
 scenarios("../../specs/reports")
 
@@ -255,3 +258,90 @@ def forecast_is(
     (row,) = [r for r in heat["blocks"] if r["name"] == block]
     got = (row["forecast_next"], row["last_year"], row["last_year_next"], row["total"])
     assert got == (int(n), int(same), int(next), int(now))
+
+
+# ---------------------------------------------------------------- the dashboard page
+class _Tables(HTMLParser):
+    """The tables of a page, each under the nearest heading (h2) before it, as rows of cell text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self.tiles: dict[str, str] = {}
+        self._heading: str | None = None
+        self._in: str | None = None
+        self._text: list[str] = []
+        self._row: list[str] | None = None
+        self._tile: list[str] | None = None
+        self._current: list[list[str]] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "h2":
+            self._in, self._text = "h2", []
+        elif tag == "table" and self._heading:
+            self._current = self.tables.setdefault(self._heading, [])
+        elif tag == "tr" and self._current is not None:
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._in, self._text = "cell", []
+        elif tag in ("a", "div") and ("class", "tile") in attrs:
+            self._tile = []
+        elif tag == "details" and self._in == "cell":
+            self._in = "skip"
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "h2" and self._in == "h2":
+            self._heading, self._in = " ".join("".join(self._text).split()), None
+        elif tag in ("td", "th") and self._row is not None and self._in in ("cell", "skip"):
+            self._row.append(" ".join("".join(self._text).split()))
+            self._in = None
+        elif tag == "details" and self._in == "skip":
+            self._in = "cell"
+        elif tag == "tr" and self._row is not None and self._current is not None:
+            self._current.append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._current = None
+        elif tag in ("a", "div") and self._tile is not None:
+            # «<b>3</b>поступило», «<b>1</b>просрочено (33,3%)»: the figure, then what it counts
+            found = re.match(r"([\d,]+|—)\s*([^(]*)", " ".join("".join(self._tile).split()))
+            if found:
+                self.tiles[found[2].strip()] = found[1]
+            self._tile = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in in ("h2", "cell"):
+            self._text.append(data)
+        if self._tile is not None:
+            self._tile.append(data)
+
+
+@when(
+    parsers.re(r"сотрудник МЦУ открывает панель района за (?P<name>\w+) (?P<y>\d{4}) года"),
+    target_fixture="dashboard_page",
+)
+def dashboard_opened(loaded_app, district: District, name: str, y: str) -> _Tables:
+    """The district's dashboard page as a signed-in member of staff sees it."""
+    client = staff_client(loaded_app)
+    page = client.get(f"/t/{district.slug}/dashboard?period={y}-{MONTHS[name]:02d}")
+    assert page.status_code == 200
+    parsed = _Tables()
+    parsed.feed(page.get_data(as_text=True))
+    return parsed
+
+
+@then(parsers.re(r"на панели: (?P<label>[^—]+) — (?P<value>\S+)$"))
+def tile_shows(dashboard_page: _Tables, label: str, value: str) -> None:
+    assert dashboard_page.tiles.get(label.strip()) == value, dashboard_page.tiles
+
+
+@then(parsers.re(r"на панели в таблице «(?P<heading>.+?)» строки:"))
+def dashboard_rows(dashboard_page: _Tables, heading: str, datatable: list[list[str]]) -> None:
+    """Rows keyed by their first cell, in the columns the scenario names."""
+    table = dashboard_page.tables.get(heading)
+    assert table, list(dashboard_page.tables)
+    titles, *rows = table
+    head, *expected = datatable
+    assert set(head) <= set(titles), (head, titles)
+    got = {r[0]: [r[titles.index(h)] for h in head] for r in rows}
+    assert [got.get(r[0]) for r in expected] == expected, rows
