@@ -605,7 +605,8 @@ def messages() -> dict[str, Message]:
 def messages_arrive(session: Session, district: District, messages: dict, datatable: list[list[str]]) -> None:
     """Each row: arrival, channel, block; delivery by the router or by a clerk from the sorting
     queue («доставка», automatic if absent); the answer in time, late, at a given moment, or none;
-    evidence of the solution («контроль»); the problem's address («адрес», optional)."""
+    evidence of the solution («контроль»); the problem's address («адрес», optional); the
+    resident's rating of the answer an hour after it («оценка», optional)."""
     config = config_of(session, district)
     head, *rows = datatable
     for row in rows:
@@ -667,6 +668,16 @@ def messages_arrive(session: Session, district: District, messages: dict, datata
                     reference=f"https://x/{r['№']}",
                     actor="test",
                     now=at,
+                )
+            if r.get("оценка"):
+                ops.rate(
+                    session=session,
+                    config=config,
+                    message=message,
+                    score=int(r["оценка"]),
+                    comment=None,
+                    actor="citizen",
+                    now=at + timedelta(hours=1),
                 )
         messages[r["№"]] = message
     session.commit()
