@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,9 @@ from sqlmodel import Session, select
 from mcu.analytics import kpi
 from mcu.analytics.periods import month, year
 from mcu.db import engine
-from mcu.messages.models import Deadline
-from mcu.messages.operations import poor_rating_limit
+from mcu.messages import operations as ops
+from mcu.messages.models import Deadline, Message
+from mcu.messages.schemas import MessageIn
 from mcu.tenancy.config import TenantConfig
 from mcu.tenancy.queries import current_config, tenant_by_slug
 
@@ -269,7 +270,7 @@ def poor_rating_threshold(district: District, score: str) -> None:
     """The poor-answer rule set is on in the district, with this rating threshold."""
     used = {r["use"]: r for r in (district.config.data.get("escalation") or {}).get("rule_sets") or []}
     assert used.get("poor-answer", {"enabled": False}).get("enabled", True), used.keys()
-    assert poor_rating_limit(district.config) == int(score)
+    assert ops.poor_rating_limit(district.config) == int(score)
 
 
 # ---------------------------------------------------------------- intake (given and when)
@@ -590,3 +591,101 @@ def facts_for_year(session: Session, district: District, y: str) -> dict[str, kp
 @then(parsers.parse("по показателю {number} числитель {n:d}, знаменатель {d:d}"))
 def one_indicator(facts: dict[str, kpi.KpiFact], number: str, n: int, d: int) -> None:
     assert (facts[number].numerator, facts[number].denominator) == (n, d)
+
+
+# ---------------------------------------------------------------- messages on a controlled clock
+# Shared by specs/analytics and specs/reports: messages taken in and worked through the real
+# operations at the moments the scenario names.
+@pytest.fixture
+def messages() -> dict[str, Message]:
+    return {}
+
+
+@given(parsers.parse("поступили сообщения:"))
+def messages_arrive(session: Session, district: District, messages: dict, datatable: list[list[str]]) -> None:
+    """Each row: arrival, channel, block; delivery by the router or by a clerk from the sorting
+    queue («доставка», automatic if absent); the answer in time, late, at a given moment, or none;
+    evidence of the solution («контроль»); the problem's address («адрес», optional); the
+    resident's rating of the answer an hour after it («оценка», optional)."""
+    config = config_of(session, district)
+    head, *rows = datatable
+    for row in rows:
+        r = {"доставка": "автоматически", "контроль": "нет", **dict(zip(head, row, strict=True))}
+        day, time = r["поступило"].split()
+        received = district.local(day, time)
+        block = district.block(r["блок"])
+        manual = r["доставка"] == "вручную"
+        data = MessageIn(
+            channel=district.channel(r["канал"]),
+            text="Прошу принять меры" if manual else f"Сообщение № {r['№']}",
+            block=None if manual else block,
+            received_at=received,
+            address=r.get("адрес") or None,
+        )
+        message = ops.receive_message(
+            session=session, config=config, data=data, actor="test", now=received
+        ).message
+        if manual:
+            assert message.status == "new", "сообщение без блока должно попасть на сортировку"
+            ops.assign(
+                session=session,
+                config=config,
+                message=message,
+                position_id=config.blocks[block]["head"],
+                actor="user:clerk",
+                reason="назначено вручную с сортировки",
+                now=received + timedelta(hours=1),
+            )
+        answer = r["ответ"]
+        if answer.endswith("после продления"):
+            ops.extend(
+                session=session,
+                config=config,
+                message=message,
+                days=10,
+                actor="user:head",
+                reason="проверка",
+                now=received + timedelta(days=3),
+            )
+        if answer.startswith("в срок"):
+            at = received + timedelta(hours=2)
+        elif answer == "с опозданием":
+            at = message.due_at + timedelta(days=1)
+        elif answer == "нет":
+            at = None
+        else:
+            at = district.local(*answer.split())
+        if at is not None:
+            ops.answer(
+                session=session, message=message, text="Сделано", final=True, actor="user:executor", now=at
+            )
+            if r["контроль"] in ("фото", "видео"):
+                kind = {"фото": "photo", "видео": "video"}[r["контроль"]]
+                ops.record_control(
+                    session=session,
+                    message=message,
+                    kind=kind,
+                    reference=f"https://x/{r['№']}",
+                    actor="test",
+                    now=at,
+                )
+            if r.get("оценка"):
+                ops.rate(
+                    session=session,
+                    config=config,
+                    message=message,
+                    score=int(r["оценка"]),
+                    comment=None,
+                    actor="citizen",
+                    now=at + timedelta(hours=1),
+                )
+        messages[r["№"]] = message
+    session.commit()
+
+
+@given(parsers.parse("сообщение {copy} признано дубликатом сообщения {original}"))
+def duplicate(session: Session, messages: dict, copy: str, original: str) -> None:
+    ops.mark_duplicate(
+        session=session, message=messages[copy], original=messages[original], actor="user:clerk"
+    )
+    session.commit()

@@ -8,16 +8,12 @@ public hearings are recorded by the participation operations.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-import pytest
 from pytest_bdd import given, parsers, scenarios, then
 from sqlmodel import Session
 
 from mcu.analytics import kpi
-from mcu.messages import operations as ops
-from mcu.messages.models import Message
-from mcu.messages.schemas import MessageIn
 from mcu.participation import operations as participation
 from mcu.participation.schemas import ParticipationIn
 from tests.bdd.conftest import District, config_of
@@ -25,88 +21,6 @@ from tests.bdd.conftest import District, config_of
 scenarios("../../specs/analytics")
 
 LATER = datetime(2027, 1, 15, tzinfo=UTC)  # the scene's «now»: after everything it records
-
-
-@pytest.fixture
-def messages() -> dict[str, Message]:
-    return {}
-
-
-@given(parsers.parse("поступили сообщения:"))
-def messages_arrive(session: Session, district: District, messages: dict, datatable: list[list[str]]) -> None:
-    """Each row: arrival, channel, block; delivery by the router or by a clerk from the sorting
-    queue; the answer in time, late, at a given moment, or none; evidence of the solution."""
-    config = config_of(session, district)
-    head, *rows = datatable
-    for row in rows:
-        r = dict(zip(head, row, strict=True))
-        day, time = r["поступило"].split()
-        received = district.local(day, time)
-        block = district.block(r["блок"])
-        manual = r["доставка"] == "вручную"
-        data = MessageIn(
-            channel=district.channel(r["канал"]),
-            text="Прошу принять меры" if manual else f"Сообщение № {r['№']}",
-            block=None if manual else block,
-            received_at=received,
-        )
-        message = ops.receive_message(
-            session=session, config=config, data=data, actor="test", now=received
-        ).message
-        if manual:
-            assert message.status == "new", "сообщение без блока должно попасть на сортировку"
-            ops.assign(
-                session=session,
-                config=config,
-                message=message,
-                position_id=config.blocks[block]["head"],
-                actor="user:clerk",
-                reason="назначено вручную с сортировки",
-                now=received + timedelta(hours=1),
-            )
-        answer = r["ответ"]
-        if answer.endswith("после продления"):
-            ops.extend(
-                session=session,
-                config=config,
-                message=message,
-                days=10,
-                actor="user:head",
-                reason="проверка",
-                now=received + timedelta(days=3),
-            )
-        if answer.startswith("в срок"):
-            at = received + timedelta(hours=2)
-        elif answer == "с опозданием":
-            at = message.due_at + timedelta(days=1)
-        elif answer == "нет":
-            at = None
-        else:
-            at = district.local(*answer.split())
-        if at is not None:
-            ops.answer(
-                session=session, message=message, text="Сделано", final=True, actor="user:executor", now=at
-            )
-            if r["контроль"] in ("фото", "видео"):
-                kind = {"фото": "photo", "видео": "video"}[r["контроль"]]
-                ops.record_control(
-                    session=session,
-                    message=message,
-                    kind=kind,
-                    reference=f"https://x/{r['№']}",
-                    actor="test",
-                    now=at,
-                )
-        messages[r["№"]] = message
-    session.commit()
-
-
-@given(parsers.parse("сообщение {copy} признано дубликатом сообщения {original}"))
-def duplicate(session: Session, messages: dict, copy: str, original: str) -> None:
-    ops.mark_duplicate(
-        session=session, message=messages[copy], original=messages[original], actor="user:clerk"
-    )
-    session.commit()
 
 
 @given(parsers.parse("в журнал МЦУ внесены:"))

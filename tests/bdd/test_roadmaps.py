@@ -337,3 +337,44 @@ def campaign_recorded(
 def campaign_effect(api: Api, district: District, campaign: dict[str, Any], fragment: str) -> None:
     effect = api.get(district, f"/campaigns/{campaign['id']}")["effect"]
     assert fragment in effect["text"], effect
+
+
+# ---------------------------------------------------------------- the measures' fields
+MEASURE_FIELDS = {
+    "мероприятие": "title",
+    "результат": "expected_result",
+    "показатель выполнения": "indicator",
+    "ответственный": "executor",
+    "начало": "start_date",
+    "окончание": "end_date",
+}
+
+
+@when(parsers.parse("в план добавлено мероприятие:"))
+def measure_added(api: Api, district: District, roadmap: dict[str, Any], datatable: list[list[str]]) -> None:
+    """A measure with every field the decree lists; dates written dd.mm.yyyy."""
+    head, *rows = datatable
+    for row in rows:
+        payload = {}
+        for title, value in zip(head, row, strict=True):
+            field = MEASURE_FIELDS[title]
+            if field.endswith("_date"):
+                value = datetime.strptime(value, "%d.%m.%Y").date().isoformat()
+            payload[field] = value
+        added = api.post(district, f"/roadmaps/{roadmap['id']}/measures", payload)
+        assert added.status == 201, added.body
+
+
+@then(parsers.parse("в документе плана мероприятия:"))
+def document_measures(
+    api: Api, district: District, roadmap: dict[str, Any], datatable: list[list[str]]
+) -> None:
+    """The measures' table of the DOCX, row by row, as the signed document shows it."""
+    response = api.client.get(
+        f"/api/v1/{district.slug}/roadmaps/{roadmap['id']}/document.docx", headers=api._headers(district.slug)
+    )
+    assert response.status_code == 200
+    tables = docx.Document(io.BytesIO(response.data)).tables
+    found = [t for t in tables if [c.text for c in t.rows[0].cells] == datatable[0]]
+    assert len(found) == 1, [[c.text for c in t.rows[0].cells] for t in tables]
+    assert [[c.text for c in r.cells] for r in found[0].rows] == datatable
