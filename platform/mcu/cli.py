@@ -304,6 +304,7 @@ def tokens_revoke(slug: str, prefix: str) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from mcu.analytics.cli import analytics_cli
     from mcu.messages.imports_cli import import_command
     from mcu.reports.cli import reports_cli
     from mcu.rules.cli import emergencies_cli, rules_cli, worker_command
@@ -318,6 +319,7 @@ def init_app(app: Flask) -> None:
         emergencies_cli,
         worker_command,
         reports_cli,
+        analytics_cli,
     ):
         app.cli.add_command(group)
 

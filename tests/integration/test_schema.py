@@ -8,6 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel
 
 import mcu
@@ -15,9 +16,8 @@ from mcu.db import engine
 from mcu.migrate import current_revision, downgrade, upgrade
 
 TENANT_ROOT_TABLES = {"tenant", "app_user"}
-HEAD = sorted(
-    p.stem.split("_")[0] for p in (Path(mcu.__file__).parent / "migrations" / "versions").glob("0*.py")
-)[-1]
+# The head revision as Alembic reads it (ids are "0004", "0005_analytics_rollup", …).
+HEAD = ScriptDirectory(str(Path(mcu.__file__).parent / "migrations")).get_current_head()
 
 
 def test_migrations_match_the_models(app):
