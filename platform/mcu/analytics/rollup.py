@@ -190,14 +190,19 @@ def _statements(
         )
     day = local_day(M.c.received_at, tz, dialect).label("day")
     is_open = M.c.status.in_(sorted(OPEN))
+    # '' inline, not a bind parameter: PostgreSQL matches SELECT and GROUP BY expressions by
+    # their text, and each rendering of a bind parameter gets its own name.
+    blank = sa.literal_column("''")
+    block = sa.func.coalesce(M.c.block_id, blank)
+    settlement = sa.func.coalesce(M.c.settlement_id, blank)
     out = [
         sa.insert(R).from_select(
             [c.name for c in R.c],
             sa.select(
                 M.c.tenant_id,
                 day,
-                sa.func.coalesce(M.c.block_id, ""),
-                sa.func.coalesce(M.c.settlement_id, ""),
+                block,
+                settlement,
                 sa.func.count(),
                 sa.func.count(M.c.answered_at),
                 sa.func.count().filter(is_open),
@@ -212,8 +217,8 @@ def _statements(
             .group_by(
                 M.c.tenant_id,
                 day,
-                sa.func.coalesce(M.c.block_id, ""),
-                sa.func.coalesce(M.c.settlement_id, ""),
+                block,
+                settlement,
             ),
         )
     ]
