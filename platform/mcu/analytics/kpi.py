@@ -343,17 +343,6 @@ def _event_kinds(specs: Iterable[dict[str, Any]]) -> set[str]:
     return kinds
 
 
-def _late(tenant_ids: list[int], kinds: set[str], end: datetime) -> sa.ColumnElement[bool]:
-    """Messages with an event of these kinds at or after `end` (read through ix_event_tenant_kind_at)."""
-    late = sa.select(E.c.tenant_id, E.c.subject_id).where(
-        E.c.tenant_id.in_(tenant_ids),
-        E.c.kind.in_(sorted(kinds)),
-        E.c.at >= end,
-        E.c.subject_kind == "message",
-    )
-    return sa.tuple_(M.c.tenant_id, M.c.id).in_(late)
-
-
 def _executor_pairs(
     session: Session,
     tenant_ids: list[int],
@@ -395,12 +384,12 @@ def _rolled_counts(session: Session, configs: list[TenantConfig], period: Period
         methodologies = _group_methodologies(group)
         sums = rollup.indicator_sums(session, ids, first, after)
         by_messages = {i: m for i, m in methodologies.items() if m.get("counts") == "messages"}
-        kinds = _event_kinds(by_messages.values())
         for tid in ids:
             for iid in by_messages:
                 counts[tid][iid] = sums.get(tid, {}).get((iid, ""), (0, 0))
-        if by_messages and kinds:
-            late = _late(ids, kinds, end)
+        # Only the days whose messages have a counted event at or after the end need it.
+        late = rollup.unsettled(session, ids, first, after, end, group[0].tz)
+        if by_messages and late is not None:
             at_end = _count_messages(session, ids, by_messages, start, end, only=[late])
             ever = _count_messages(session, ids, by_messages, start, end, events_before=None, only=[late])
             for tid in set(at_end) | set(ever):
@@ -417,8 +406,7 @@ def _rolled_counts(session: Session, configs: list[TenantConfig], period: Period
                     for (i, pos), v in mine.items()
                     if i == iid and pos
                 }
-                late = _late(ids, _event_kinds([m]) | {"routed", "assigned"}, end)
-                for sign, before in ((1, end), (-1, None)):
+                for sign, before in ((1, end), (-1, None)) if late is not None else ():
                     for key, (n, d) in _executor_pairs(session, ids, m, start, end, before, late).items():
                         v = pairs.setdefault(key, [0, 0])
                         v[0] += sign * n

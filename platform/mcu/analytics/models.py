@@ -51,6 +51,9 @@ class KpiRollup(SQLModel, table=True):
     rating_sum: int = 0
     rated: int = 0
     threats: int = 0
+    # The latest event of these messages that can change an indicator's count: a period ending
+    # after it needs no correction for events after its end.
+    last_event_at: datetime | None = ts_field(nullable=True)
 
 
 class KpiRollupIndicator(SQLModel, table=True):

@@ -17,9 +17,10 @@ generators) bypass the hook; those writers end with `rebuild`.
 
 What the rollup cannot hold is read live and added:
 - an indicator's events are counted whenever they happened; the reference counts those before
-  the period's end. The messages of the period with a relevant event at or after its end (none
-  for a running period; the late answers of its last weeks for a past one) are counted both
-  ways directly and the difference applied — exact;
+  the period's end. Each row keeps the latest such event of its messages (last_event_at): the
+  messages of the days where it falls at or after the period's end (none for a running period;
+  the last weeks of a past one) are counted both ways directly and the difference applied —
+  exact;
 - «overdue» depends on the moment asked: messages of the period whose term has not run out by
   then are read through ix_message_tenant_due and taken off — exact;
 - the median time to answer comes from hour buckets (a day wide beyond a week), each value
@@ -78,6 +79,16 @@ def rolled_methodologies(config: TenantConfig) -> dict[str, dict[str, Any]]:
         if m.get("counts") in ("messages", "executors"):
             out[ind["id"]] = m
     return out
+
+
+def settling_kinds(methodologies: dict[str, dict[str, Any]]) -> list[str]:
+    """The event kinds that can change a rolled indicator's count for a message."""
+    from mcu.analytics.kpi import _event_kinds
+
+    kinds = _event_kinds(methodologies.values())
+    if any(m.get("counts") == "executors" for m in methodologies.values()):
+        kinds |= {"routed", "assigned"}
+    return sorted(kinds)
 
 
 def digest(config: TenantConfig) -> str:
@@ -195,6 +206,20 @@ def _statements(
     blank = sa.literal_column("''")
     block = sa.func.coalesce(M.c.block_id, blank)
     settlement = sa.func.coalesce(M.c.settlement_id, blank)
+    kinds = settling_kinds(methodologies)
+    e = E.alias("settling")
+    last_event = (
+        sa.select(sa.func.max(e.c.at))
+        .where(
+            e.c.tenant_id == M.c.tenant_id,
+            e.c.subject_kind == "message",
+            e.c.subject_id == M.c.id,
+            e.c.kind.in_(kinds),
+        )
+        .scalar_subquery()
+        if kinds
+        else sa.null()
+    )
     out = [
         sa.insert(R).from_select(
             [c.name for c in R.c],
@@ -212,6 +237,7 @@ def _statements(
                 sa.func.coalesce(sa.func.sum(M.c.rating), 0),
                 sa.func.count(M.c.rating),
                 sa.func.count().filter(M.c.threat_to_life),
+                sa.func.max(last_event),
             )
             .where(*where)
             .group_by(
@@ -443,6 +469,44 @@ def indicator_sums(
     for tid, iid, pos, n, d in rows:
         out[tid][(iid, pos)] = (int(n), int(d))
     return out
+
+
+def unsettled(
+    session: Session, tenant_ids: list[int], first: date, after: date, end: datetime, tz: ZoneInfo
+) -> sa.ColumnElement[bool] | None:
+    """Messages received on the days [first, after) whose counted events did not all happen
+    before `end` (kpi_rollup.last_event_at), as a condition on the message table — consecutive
+    days joined into one range; None when there are none (a running period)."""
+    refresh(session)
+    rows = (
+        session.connection()
+        .execute(
+            sa.select(R.c.tenant_id, R.c.day)
+            .where(R.c.tenant_id.in_(tenant_ids), R.c.day >= first, R.c.day < after, R.c.last_event_at >= end)
+            .group_by(R.c.tenant_id, R.c.day)
+            .order_by(R.c.tenant_id, R.c.day)
+        )
+        .all()
+    )
+    if not rows:
+        return None
+    ranges: list[list] = []  # [tenant, first day, last day]
+    for tid, day in rows:
+        day = day if isinstance(day, date) else date.fromisoformat(day)
+        if ranges and ranges[-1][0] == tid and ranges[-1][2] + DAY == day:
+            ranges[-1][2] = day
+        else:
+            ranges.append([tid, day, day])
+    return sa.or_(
+        *(
+            sa.and_(
+                M.c.tenant_id == tid,
+                M.c.received_at >= day_bounds(lo, tz)[0],
+                M.c.received_at < day_bounds(hi, tz)[1],
+            )
+            for tid, lo, hi in ranges
+        )
+    )
 
 
 def median_from_buckets(buckets: dict[int, int]) -> float | None:

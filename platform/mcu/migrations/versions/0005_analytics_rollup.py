@@ -43,6 +43,7 @@ def upgrade() -> None:
             "rated",
             "threats",
         ),
+        sa.Column("last_event_at", mcu.sqltypes.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["tenant_id"], ["tenant.id"]),
         sa.PrimaryKeyConstraint("tenant_id", "day", "block_id", "settlement_id"),
     )
