@@ -388,7 +388,10 @@ def _rolled_counts(session: Session, configs: list[TenantConfig], period: Period
             for iid in by_messages:
                 counts[tid][iid] = sums.get(tid, {}).get((iid, ""), (0, 0))
         # Only the days whose messages have a counted event at or after the end need it.
-        late = rollup.unsettled(session, ids, first, after, end, group[0].tz)
+        kinds = rollup.settling_kinds(
+            {i: m for i, m in methodologies.items() if m.get("counts") in ("messages", "executors")}
+        )
+        late = rollup.unsettled(session, ids, first, after, end, group[0].tz, kinds)
         if by_messages and late is not None:
             at_end = _count_messages(session, ids, by_messages, start, end, only=[late])
             ever = _count_messages(session, ids, by_messages, start, end, events_before=None, only=[late])

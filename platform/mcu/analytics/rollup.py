@@ -472,41 +472,53 @@ def indicator_sums(
 
 
 def unsettled(
-    session: Session, tenant_ids: list[int], first: date, after: date, end: datetime, tz: ZoneInfo
+    session: Session,
+    tenant_ids: list[int],
+    first: date,
+    after: date,
+    end: datetime,
+    tz: ZoneInfo,
+    kinds: list[str],
 ) -> sa.ColumnElement[bool] | None:
-    """Messages received on the days [first, after) whose counted events did not all happen
-    before `end` (kpi_rollup.last_event_at), as a condition on the message table — consecutive
-    days joined into one range; None when there are none (a running period)."""
+    """The messages received on the days [first, after) with an event of these kinds at or after
+    `end`, as a condition on the message table: looked for only from each district's first day
+    whose rows say such an event exists (kpi_rollup.last_event_at), then per message through
+    ix_event_tenant_subject. None when no day has one (a running period)."""
+    # The caller limits the messages to the period: only the start matters here.
     refresh(session)
     rows = (
         session.connection()
         .execute(
-            sa.select(R.c.tenant_id, R.c.day)
+            sa.select(R.c.tenant_id, sa.func.min(R.c.day))
             .where(R.c.tenant_id.in_(tenant_ids), R.c.day >= first, R.c.day < after, R.c.last_event_at >= end)
-            .group_by(R.c.tenant_id, R.c.day)
-            .order_by(R.c.tenant_id, R.c.day)
+            .group_by(R.c.tenant_id)
         )
         .all()
     )
     if not rows:
         return None
-    ranges: list[list] = []  # [tenant, first day, last day]
-    for tid, day in rows:
-        day = day if isinstance(day, date) else date.fromisoformat(day)
-        if ranges and ranges[-1][0] == tid and ranges[-1][2] + DAY == day:
-            ranges[-1][2] = day
-        else:
-            ranges.append([tid, day, day])
-    return sa.or_(
-        *(
-            sa.and_(
-                M.c.tenant_id == tid,
-                M.c.received_at >= day_bounds(lo, tz)[0],
-                M.c.received_at < day_bounds(hi, tz)[1],
-            )
-            for tid, lo, hi in ranges
+    e = E.alias("late")
+    late = sa.exists(
+        sa.select(sa.literal(1))
+        .select_from(e)
+        .where(
+            e.c.tenant_id == M.c.tenant_id,
+            e.c.subject_kind == "message",
+            e.c.subject_id == M.c.id,
+            e.c.kind.in_(kinds),
+            e.c.at >= end,
         )
     )
+    first_late = {tid: day if isinstance(day, date) else date.fromisoformat(day) for tid, day in rows}
+    # One range per district, from its first such day to the end: a long OR of day ranges costs
+    # more per row than the per-message look-up it would save.
+    days = sa.or_(
+        *(
+            sa.and_(M.c.tenant_id == tid, M.c.received_at >= day_bounds(day, tz)[0])
+            for tid, day in first_late.items()
+        )
+    )
+    return sa.and_(days, late)
 
 
 def median_from_buckets(buckets: dict[int, int]) -> float | None:
