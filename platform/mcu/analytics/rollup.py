@@ -486,6 +486,21 @@ def unsettled(
     ix_event_tenant_subject. None when no day has one (a running period)."""
     # The caller limits the messages to the period: only the start matters here.
     refresh(session)
+    if not kinds:
+        return None
+    # A running period has no event after its end: one probe of ix_event_tenant_kind_at says so
+    # before the rows of every day are read.
+    after_end = (
+        session.connection()
+        .execute(
+            sa.select(sa.literal(1))
+            .where(E.c.tenant_id.in_(tenant_ids), E.c.kind.in_(kinds), E.c.at >= end)
+            .limit(1)
+        )
+        .first()
+    )
+    if after_end is None:
+        return None
     rows = (
         session.connection()
         .execute(
