@@ -46,7 +46,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from mcu.analytics.models import KpiRollup, KpiRollupAnswerHours, KpiRollupIndicator, KpiRollupState
 from mcu.messages.lifecycle import OPEN
@@ -426,10 +426,6 @@ def refresh(session: OrmSession) -> None:
 
 
 # ---------------------------------------------------------------- reading
-def _day_range(start: date, end_inclusive: date) -> tuple[date, date]:
-    return start, end_inclusive + DAY
-
-
 def counts_by_days(
     session: Session, tenant_id: int, ranges: list[tuple[date, date]], by_settlement: bool
 ) -> dict[tuple, int]:
@@ -665,10 +661,6 @@ def summaries(session: Session, configs: list[TenantConfig], period: Any, now: d
         if direct:
             out.update(flow.summary(session, direct, start, end, now))
     return out
-
-
-def state_of(session: Session) -> list[KpiRollupState]:
-    return list(session.exec(select(KpiRollupState)))
 
 
 # ---------------------------------------------------------------- checking against the direct computation
