@@ -325,6 +325,7 @@ def tokens_revoke(slug: str, prefix: str) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from mcu.analytics.cli import analytics_cli
     from mcu.auth.cli import users_cli
     from mcu.messages.imports_cli import import_command
     from mcu.reports.cli import reports_cli
@@ -343,6 +344,7 @@ def init_app(app: Flask) -> None:
         reports_cli,
         users_cli,
         specs_cli,
+        analytics_cli,
     ):
         app.cli.add_command(group)
 

@@ -3,7 +3,13 @@
 Each area owns its tables in its own models.py; this module only gathers them.
 """
 
-from mcu.analytics.models import KpiValue
+from mcu.analytics.models import (
+    KpiRollup,
+    KpiRollupAnswerHours,
+    KpiRollupIndicator,
+    KpiRollupState,
+    KpiValue,
+)
 from mcu.audit.models import AuditRecord
 from mcu.auth.models import LoginAttempt, RoleAssignment, User
 from mcu.emergencies.models import Emergency
@@ -23,6 +29,10 @@ __all__ = [
     "Emergency",
     "Event",
     "InformationCampaign",
+    "KpiRollup",
+    "KpiRollupAnswerHours",
+    "KpiRollupIndicator",
+    "KpiRollupState",
     "KpiValue",
     "LoginAttempt",
     "MailOutbox",
@@ -39,3 +49,6 @@ __all__ = [
     "TenantCounter",
     "User",
 ]
+
+# The rollup keeps its tables current from session hooks: registered wherever the tables are.
+import mcu.analytics.rollup  # noqa: F401

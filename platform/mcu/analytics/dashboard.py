@@ -8,19 +8,18 @@ from typing import Any
 
 from sqlmodel import Session
 
-from mcu.analytics import flow, heatmap, kpi
+from mcu.analytics import flow, heatmap, kpi, rollup
 from mcu.analytics.periods import Period, local_today
 from mcu.tenancy.config import TenantConfig
 
 
 def dashboard(session: Session, config: TenantConfig, period: Period, *, now: datetime) -> dict[str, Any]:
     today = local_today(config.tz, now)
-    start, end = period.bounds(config.tz)
     facts = kpi.compute(session, [config], period)[config.tenant_id]
     return {
         "tenant": {"slug": config.slug, "name": config.name},
         "period": period.about(),
-        "summary": flow.summary(session, [config.tenant_id], start, end, now).get(
+        "summary": rollup.summaries(session, [config], period, now).get(
             config.tenant_id, dict(flow.EMPTY_SUMMARY)
         ),
         "kpi": [f.as_dict() for f in facts],

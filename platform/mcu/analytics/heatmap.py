@@ -135,8 +135,21 @@ def heat_map(
     tz = config.tz
     shown = period.clipped(today) if today else period
     buckets = shown.buckets()
-    ranges = [b.bounds(tz) for b in buckets]
-    cells = counts_by_range(session, config.tenant_id, ranges, M.c.block_id, M.c.settlement_id)
+    from mcu.analytics import rollup
+
+    if rollup.ready(session, [config]):
+
+        def counts(periods: list[Period], by_settlement: bool) -> dict[tuple, int]:
+            days = [(p.start, p.end + DAY) for p in periods]
+            return rollup.counts_by_days(session, config.tenant_id, days, by_settlement)
+
+    else:
+
+        def counts(periods: list[Period], by_settlement: bool) -> dict[tuple, int]:
+            group = (M.c.block_id, M.c.settlement_id) if by_settlement else (M.c.block_id,)
+            return counts_by_range(session, config.tenant_id, [p.bounds(tz) for p in periods], *group)
+
+    cells = counts(buckets, True)
 
     # Comparison periods, equal in length to what is shown (a running month is compared with
     # the same days of the months before).
@@ -144,12 +157,7 @@ def heat_map(
     last_year = shown.year_before()
     nxt = period.next()
     last_year_next = nxt.year_before()
-    compare = counts_by_range(
-        session,
-        config.tenant_id,
-        [shown.bounds(tz), previous.bounds(tz), last_year.bounds(tz), last_year_next.bounds(tz)],
-        M.c.block_id,
-    )
+    compare = counts([shown, previous, last_year, last_year_next], False)
 
     def part(i: int) -> dict[str, int]:
         return {b or NO_BLOCK: n for (j, b), n in compare.items() if j == i}

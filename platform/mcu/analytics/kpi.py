@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -115,22 +115,25 @@ def _event_exists(
     subject_kind: str,
     subject_id: sa.ColumnElement,
     tenant: sa.ColumnElement,
-    end: datetime,
+    end: datetime | None,
 ) -> sa.ColumnElement[bool]:
+    """An event of the spec in the subject's log before `end` (None: whenever it happened)."""
     e = E.alias()
     where = [
         e.c.tenant_id == tenant,
         e.c.subject_kind == subject_kind,
         e.c.subject_id == subject_id,
         e.c.kind.in_(_as_list(spec["kind"])),
-        e.c.at < end,
         *_data_match(e, spec.get("data") or {}),
     ]
+    if end is not None:
+        where.append(e.c.at < end)
     return sa.exists(sa.select(sa.literal(1)).select_from(e).where(*where))
 
 
-def message_condition(spec: dict[str, Any] | None, end: datetime) -> sa.ColumnElement[bool]:
-    """A methodology's condition on a message (regime, channel kind, events in its log)."""
+def message_condition(spec: dict[str, Any] | None, end: datetime | None) -> sa.ColumnElement[bool]:
+    """A methodology's condition on a message (regime, channel kind, events in its log before
+    `end`; None: whenever they happened)."""
     spec = spec or {}
     parts: list[sa.ColumnElement[bool]] = []
     if "regime" in spec:
@@ -159,18 +162,30 @@ Counts = dict[int, dict[str, tuple[int, int]]]  # tenant → indicator → (nume
 
 
 def _count_messages(
-    session: Session, tenant_ids: list[int], specs: dict[str, dict], start: datetime, end: datetime
+    session: Session,
+    tenant_ids: list[int],
+    specs: dict[str, dict],
+    start: datetime,
+    end: datetime,
+    *,
+    events_before: datetime | str | None = "end",
+    only: Iterable[sa.ColumnElement[bool]] = (),
 ) -> Counts:
+    """Counts over the messages received in [start, end) (and `only`), their events taken before
+    `events_before` (the period's end unless given; None: whenever)."""
+    before = end if events_before == "end" else events_before
     columns = []
     for iid, m in specs.items():
-        den = message_condition(m.get("denominator"), end)
-        num = sa.and_(den, message_condition(m.get("numerator"), end))
+        den = message_condition(m.get("denominator"), before)
+        num = sa.and_(den, message_condition(m.get("numerator"), before))
         columns += [
             sa.func.count().filter(num).label(f"n_{iid}"),
             sa.func.count().filter(den).label(f"d_{iid}"),
         ]
     query = (
-        sa.select(M.c.tenant_id, *columns).where(*received_in(tenant_ids, start, end)).group_by(M.c.tenant_id)
+        sa.select(M.c.tenant_id, *columns)
+        .where(*received_in(tenant_ids, start, end), *only)
+        .group_by(M.c.tenant_id)
     )
     out: Counts = defaultdict(dict)
     for row in session.execute(query).mappings():
@@ -296,7 +311,123 @@ def facts_for(configs: list[TenantConfig], period: Period, counts: Counts) -> di
 
 
 def compute(session: Session, configs: list[TenantConfig], period: Period) -> dict[int, list[KpiFact]]:
-    """KPI facts of the given districts for the period (each read in its own time zone)."""
+    """KPI facts of the given districts for the period (each read in its own time zone): from
+    the rollup for the districts that have it built, directly for the others."""
+    from mcu.analytics import rollup
+
+    built = rollup.ready(session, configs)
+    direct = [c for c in configs if c.tenant_id not in built]
+    out = compute_reference(session, direct, period) if direct else {}
+    rolled = [c for c in configs if c.tenant_id in built]
+    if rolled:
+        out.update(facts_for(rolled, period, _rolled_counts(session, rolled, period)))
+    return {c.tenant_id: out[c.tenant_id] for c in configs}
+
+
+def _group_methodologies(group: list[TenantConfig]) -> dict[str, dict]:
+    methodologies: dict[str, dict] = {}
+    for config in group:
+        for ind in indicators_for(config):
+            if ind.get("methodology"):
+                methodologies[ind["id"]] = ind["methodology"]
+    return methodologies
+
+
+def _event_kinds(specs: Iterable[dict[str, Any]]) -> set[str]:
+    kinds: set[str] = set()
+    for m in specs:
+        for part in (m.get("numerator") or {}, m.get("denominator") or {}):
+            for key in ("has_event", "lacks_event"):
+                for spec in _as_list(part.get(key) or []):
+                    kinds.update(_as_list(spec["kind"]))
+    return kinds
+
+
+def _executor_pairs(
+    session: Session,
+    tenant_ids: list[int],
+    m: dict,
+    start: datetime,
+    end: datetime,
+    before: datetime | None,
+    only: sa.ColumnElement[bool],
+) -> dict[tuple[int, str], tuple[int, int]]:
+    """(message, delivery) pairs per (tenant, position) that count, events taken before `before`."""
+    from mcu.analytics.rollup import _routed_join
+
+    routed = E.alias()
+    position = routed.c.data["position"].as_string()
+    den = message_condition(m.get("denominator"), before)
+    num = sa.and_(den, message_condition(m.get("numerator"), before))
+    rows = session.execute(
+        sa.select(M.c.tenant_id, position, sa.func.count().filter(num), sa.func.count().filter(den))
+        .select_from(M.join(routed, _routed_join(routed, before)))
+        .where(*received_in(tenant_ids, start, end), only, position.is_not(None))
+        .group_by(M.c.tenant_id, position)
+    )
+    return {(t, p): (n, d) for t, p, n, d in rows}
+
+
+def _rolled_counts(session: Session, configs: list[TenantConfig], period: Period) -> Counts:
+    """Counts from the rollup, corrected for the events of the period's messages that happened
+    after its end (the rollup counts them; the methodology does not)."""
+    from mcu.analytics import rollup
+
+    counts: Counts = defaultdict(dict)
+    by_tz: dict[str, list[TenantConfig]] = defaultdict(list)
+    for config in configs:
+        by_tz[str(config.tz)].append(config)
+    first, after = period.start, period.end + timedelta(days=1)
+    for group in by_tz.values():
+        ids = [c.tenant_id for c in group]
+        start, end = period.bounds(group[0].tz)
+        methodologies = _group_methodologies(group)
+        sums = rollup.indicator_sums(session, ids, first, after)
+        by_messages = {i: m for i, m in methodologies.items() if m.get("counts") == "messages"}
+        for tid in ids:
+            for iid in by_messages:
+                counts[tid][iid] = sums.get(tid, {}).get((iid, ""), (0, 0))
+        # Only the days whose messages have a counted event at or after the end need it.
+        kinds = rollup.settling_kinds(
+            {i: m for i, m in methodologies.items() if m.get("counts") in ("messages", "executors")}
+        )
+        late = rollup.unsettled(session, ids, first, after, end, group[0].tz, kinds)
+        if by_messages and late is not None:
+            at_end = _count_messages(session, ids, by_messages, start, end, only=[late])
+            ever = _count_messages(session, ids, by_messages, start, end, events_before=None, only=[late])
+            for tid in set(at_end) | set(ever):
+                for iid in by_messages:
+                    n, d = counts[tid][iid]
+                    n1, d1 = at_end.get(tid, {}).get(iid, (0, 0))
+                    n0, d0 = ever.get(tid, {}).get(iid, (0, 0))
+                    counts[tid][iid] = (n + n1 - n0, d + d1 - d0)
+        for iid, m in methodologies.items():
+            if m.get("counts") == "executors":
+                pairs: dict[tuple[int, str], list[int]] = {
+                    (tid, pos): list(v)
+                    for tid, mine in sums.items()
+                    for (i, pos), v in mine.items()
+                    if i == iid and pos
+                }
+                for sign, before in ((1, end), (-1, None)) if late is not None else ():
+                    for key, (n, d) in _executor_pairs(session, ids, m, start, end, before, late).items():
+                        v = pairs.setdefault(key, [0, 0])
+                        v[0] += sign * n
+                        v[1] += sign * d
+                for tid in ids:
+                    mine = [v for (t, _p), v in pairs.items() if t == tid]
+                    counts[tid][iid] = (sum(v[0] > 0 for v in mine), sum(v[1] > 0 for v in mine))
+            elif m.get("counts") == "events":
+                for tid, values in _count_events(session, ids, iid, m, start, end).items():
+                    counts[tid].update(values)
+    return counts
+
+
+def compute_reference(
+    session: Session, configs: list[TenantConfig], period: Period
+) -> dict[int, list[KpiFact]]:
+    """KPI facts computed directly from the message table and the event log: what the rollup
+    must equal, and the path of a district whose rollup is not built."""
     by_tz: dict[str, list[TenantConfig]] = defaultdict(list)
     for config in configs:
         by_tz[str(config.tz)].append(config)

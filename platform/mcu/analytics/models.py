@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
 from mcu.sqltypes import TenantOwned, json_field, ts_field, utcnow
 
@@ -23,3 +23,76 @@ class KpiValue(TenantOwned, table=True):
     value: float | None = None
     details: dict[str, Any] = json_field()
     computed_at: datetime = ts_field(default_factory=utcnow)
+
+
+# ---------------------------------------------------------------- the analytics rollup
+# Kept by mcu.analytics.rollup in the same transaction as the writes it summarises; the figures
+# it serves equal the direct computation (tests/integration/test_kpi_rollup.py). A string key
+# part that is absent in the message (no block, no settlement, a message-level indicator) is ""
+# rather than NULL: it is part of the primary key.
+
+
+class KpiRollup(SQLModel, table=True):
+    """Messages received on a district's local day, duplicates excluded, per block × settlement:
+    the heat map's cells and the summary figures (flow.summary) of any period."""
+
+    __tablename__ = "kpi_rollup"
+
+    tenant_id: int = Field(foreign_key="tenant.id", primary_key=True)
+    day: date = Field(primary_key=True)
+    block_id: str = Field(default="", max_length=64, primary_key=True)
+    settlement_id: str = Field(default="", max_length=64, primary_key=True)
+    received: int = 0
+    answered: int = 0
+    open: int = 0
+    due_set: int = 0  # with a due date
+    answered_late: int = 0  # answered after the due date
+    open_due: int = 0  # still open, unanswered, with a due date
+    rating_sum: int = 0
+    rated: int = 0
+    threats: int = 0
+    # The latest event of these messages that can change an indicator's count: a period ending
+    # after it needs no correction for events after its end.
+    last_event_at: datetime | None = ts_field(nullable=True)
+
+
+class KpiRollupIndicator(SQLModel, table=True):
+    """Per local day of receipt, each message-counted indicator's numerator and denominator
+    (position_id "") and, for an executor-counted one, per executor position the messages
+    delivered to it that count — with every event in the log, whenever it happened (the reader
+    corrects for events after a period's end)."""
+
+    __tablename__ = "kpi_rollup_indicator"
+
+    tenant_id: int = Field(foreign_key="tenant.id", primary_key=True)
+    day: date = Field(primary_key=True)
+    indicator_id: str = Field(max_length=64, primary_key=True)
+    position_id: str = Field(default="", max_length=64, primary_key=True)
+    numerator: int = 0
+    denominator: int = 0
+
+
+class KpiRollupAnswerHours(SQLModel, table=True):
+    """Answered messages per local day of receipt and bucket of hours from registration to the
+    answer (one hour wide up to a week, a day wide beyond): the median time to answer."""
+
+    __tablename__ = "kpi_rollup_answer_hours"
+
+    tenant_id: int = Field(foreign_key="tenant.id", primary_key=True)
+    day: date = Field(primary_key=True)
+    bucket: int = Field(primary_key=True)
+    answered: int = 0
+
+
+class KpiRollupState(SQLModel, table=True):
+    """A district's rollup is built, and with what: the time zone its days are read in and a
+    digest of the methodologies it counts. A mismatch with the current configuration means
+    «not built»: readers compute directly until `mcu analytics rebuild` (or `mcu tenants load`)."""
+
+    __tablename__ = "kpi_rollup_state"
+
+    tenant_id: int = Field(foreign_key="tenant.id", primary_key=True)
+    version: int
+    timezone: str = Field(max_length=64)
+    digest: str = Field(max_length=64)
+    built_at: datetime = ts_field(default_factory=utcnow)

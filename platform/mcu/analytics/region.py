@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from mcu.analytics import flow, kpi
+from mcu.analytics import flow, kpi, rollup
 from mcu.analytics.periods import Period
 from mcu.emergencies.models import Emergency
 from mcu.tenancy.config import TenantConfig
@@ -58,14 +58,12 @@ def console(session: Session, region: str, period: Period, *, now: datetime) -> 
     ids = [c.tenant_id for c in configs]
     facts = kpi.compute(session, configs, period)
     # Districts of one region share its time zone as a rule; each is still read in its own.
-    summaries: dict[int, dict] = {}
+    summaries = rollup.summaries(session, configs, period, now)
     emergencies: dict[int, int] = {}
     for tz in {str(c.tz) for c in configs}:
         group = [c for c in configs if str(c.tz) == tz]
         start, end = period.bounds(group[0].tz)
-        gids = [c.tenant_id for c in group]
-        summaries.update(flow.summary(session, gids, start, end, now))
-        emergencies.update(_emergencies(session, gids, start, end))
+        emergencies.update(_emergencies(session, [c.tenant_id for c in group], start, end))
     rows = []
     for config in configs:
         s = summaries.get(config.tenant_id, dict(flow.EMPTY_SUMMARY))

@@ -28,6 +28,7 @@ import yaml
 from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
+from mcu.analytics import rollup
 from mcu.deadlines.compute import answer_timer, compute_due
 from mcu.ids import uuid7
 from mcu.messages.models import Assignment, Citizen, Deadline, Event, Message
@@ -399,6 +400,8 @@ def seed_tenants(
                 session.add(counter)
             counter.value = max(counter.value, n)
         session.flush()
+        # The history went in with Core inserts, which the rollup's session hook does not see.
+        rollup.rebuild(session, config)
         report[tenant.slug] = len(messages)
         progress(f"{tenant.slug}: сообщений {len(messages)}, событий {len(events)}")
     return report

@@ -42,7 +42,21 @@ def load_tenants(result: ReadResult, *, session: Session, actor: str) -> list[Lo
         for src in sorted(result.tenants.values(), key=lambda s: s.slug)
     ]
     session.flush()
+    _adopt_rollups(session, [o.slug for o in outcomes])
     return outcomes
+
+
+def _adopt_rollups(session: Session, slugs: list[str]) -> None:
+    """Build the analytics rollup of each loaded district that has none for its configuration
+    (a new district, a changed time zone or KPI methodology), in the loading transaction."""
+    from mcu.analytics import rollup
+    from mcu.tenancy.queries import current_config
+
+    tenants = session.exec(select(Tenant).where(Tenant.slug.in_(slugs))).all()
+    configs = [c for c in (current_config(session, t) for t in tenants) if c is not None]
+    rebuilt = rollup.ensure(session, configs)
+    if rebuilt:
+        log.info("analytics rollup rebuilt: %s", ", ".join(rebuilt))
 
 
 def _load_one(src: TenantSource, *, session: Session, actor: str) -> LoadOutcome:

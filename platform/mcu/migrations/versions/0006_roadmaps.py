@@ -1,7 +1,7 @@
 """roadmaps: approval positions and roles, origin, measures' root cause, information campaigns
 
 Revision ID: 0006_roadmaps
-Revises: 0004
+Revises: 0005_analytics_rollup
 Create Date: 2026-12-04 14:40:00
 
 Other revisions are being added in parallel (main has 0007, 0008 since): the chain is relinked
@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql
 import mcu.sqltypes
 
 revision = "0006_roadmaps"
-down_revision = "0004"
+down_revision = "0005_analytics_rollup"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,722 @@
+"""The analytics rollup: per district and local day of receipt, the counts the KPIs, the heat map,
+the dashboard and the region console read instead of scanning the message table and its log.
+
+Owns the `kpi_rollup*` tables (mcu.analytics.models):
+- kpi_rollup — messages per day × block × settlement (duplicates excluded) with the summary
+  counts (answered, open, with a term, answered late, open with a term, ratings, threats);
+- kpi_rollup_indicator — each message-counted indicator's numerator and denominator per day,
+  and for an executor-counted one per day × executor position;
+- kpi_rollup_answer_hours — answered messages per day × bucket of hours to the answer;
+- kpi_rollup_state — built for which time zone and methodologies.
+
+Kept current in the writer's transaction: a session hook notes every flushed message and every
+message event, and the district-days they fall on are recomputed from the source rows — by the
+same INSERT … SELECT … GROUP BY the full rebuild runs — before the transaction commits, and
+before any rollup read in that session. Rows written with Core inserts (demo seed, bulk
+generators) bypass the hook; those writers end with `rebuild`.
+
+What the rollup cannot hold is read live and added:
+- an indicator's events are counted whenever they happened; the reference counts those before
+  the period's end. Each row keeps the latest such event of its messages (last_event_at): the
+  messages of the days where it falls at or after the period's end (none for a running period;
+  the last weeks of a past one) are counted both ways directly and the difference applied —
+  exact;
+- «overdue» depends on the moment asked: messages of the period whose term has not run out by
+  then are read through ix_message_tenant_due and taken off — exact;
+- the median time to answer comes from hour buckets (a day wide beyond a week), each value
+  placed evenly within its bucket: less than an hour from the exact median while that is under
+  84 hours, less than a day beyond — the one approximation (median_from_buckets).
+
+A district whose state is missing or does not match its configuration (time zone, methodology)
+is computed directly, as before; `mcu analytics rebuild` or `mcu tenants load` builds it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session
+
+from mcu.analytics.models import KpiRollup, KpiRollupAnswerHours, KpiRollupIndicator, KpiRollupState
+from mcu.messages.lifecycle import OPEN
+from mcu.messages.models import Event, Message
+from mcu.sqltypes import utcnow
+from mcu.tenancy.config import TenantConfig
+
+log = logging.getLogger(__name__)
+
+VERSION = 1  # bump when what the rollup holds changes: every district is then «not built»
+M = Message.__table__
+E = Event.__table__
+R = KpiRollup.__table__
+RI = KpiRollupIndicator.__table__
+RA = KpiRollupAnswerHours.__table__
+RS = KpiRollupState.__table__
+WEEK_HOURS = 168
+PENDING = "mcu.analytics.rollup.pending"  # session.info key: {(tenant_id, kind, value)}
+DAY = timedelta(days=1)
+
+
+# ---------------------------------------------------------------- what a district's rollup counts
+def rolled_methodologies(config: TenantConfig) -> dict[str, dict[str, Any]]:
+    """The indicators the rollup holds: those counting messages or executors."""
+    from mcu.analytics.kpi import indicators_for
+
+    out = {}
+    for ind in indicators_for(config):
+        m = ind.get("methodology") or {}
+        if m.get("counts") in ("messages", "executors"):
+            out[ind["id"]] = m
+    return out
+
+
+def settling_kinds(methodologies: dict[str, dict[str, Any]]) -> list[str]:
+    """The event kinds that can change a rolled indicator's count for a message."""
+    from mcu.analytics.kpi import _event_kinds
+
+    kinds = _event_kinds(methodologies.values())
+    if any(m.get("counts") == "executors" for m in methodologies.values()):
+        kinds |= {"routed", "assigned"}
+    return sorted(kinds)
+
+
+def digest(config: TenantConfig) -> str:
+    text = json.dumps([VERSION, str(config.tz), rolled_methodologies(config)], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def ready(session: Session, configs: Iterable[TenantConfig]) -> set[int]:
+    """The districts whose rollup is built for their current configuration."""
+    configs = list(configs)
+    if not configs:
+        return set()
+    rows = session.connection().execute(
+        sa.select(RS.c.tenant_id, RS.c.digest).where(RS.c.tenant_id.in_([c.tenant_id for c in configs]))
+    )
+    built = dict(rows.all())
+    return {c.tenant_id for c in configs if built.get(c.tenant_id) == digest(c)}
+
+
+# ---------------------------------------------------------------- local days in SQL
+@lru_cache(maxsize=64)
+def _segments(tz_name: str) -> tuple[tuple[datetime, int], ...]:
+    """The zone's UTC offsets as (until, offset seconds) from 1990 to 2060; the last has no end."""
+    tz = ZoneInfo(tz_name)
+
+    def offset(at: datetime) -> int:
+        return int(at.astimezone(tz).utcoffset().total_seconds())
+
+    out: list[tuple[datetime, int]] = []
+    at = datetime(1990, 1, 1, tzinfo=UTC)
+    current = offset(at)
+    while at.year < 2060:
+        nxt = at + DAY
+        if offset(nxt) != current:
+            lo, hi = at, nxt
+            while hi - lo > timedelta(seconds=1):
+                mid = lo + (hi - lo) / 2
+                lo, hi = (mid, hi) if offset(mid) == current else (lo, mid)
+            out.append((hi, current))
+            current = offset(hi)
+        at = nxt
+    out.append((datetime.max.replace(tzinfo=UTC), current))
+    return tuple(out)
+
+
+def local_day(column: sa.ColumnElement, tz: ZoneInfo, dialect: str) -> sa.ColumnElement:
+    """The district's local date of a UTC timestamp column."""
+    if dialect == "postgresql":
+        return sa.cast(sa.func.timezone(str(tz), column), sa.Date)
+    segments = _segments(str(tz))
+    if len(segments) == 1:
+        return sa.func.date(column, f"{segments[0][1]:+d} seconds")
+    return sa.case(
+        *((column < until, sa.func.date(column, f"{off:+d} seconds")) for until, off in segments[:-1]),
+        else_=sa.func.date(column, f"{segments[-1][1]:+d} seconds"),
+    )
+
+
+def _floor(value: sa.ColumnElement, dialect: str) -> sa.ColumnElement:
+    if dialect == "postgresql":
+        return sa.cast(sa.func.floor(value), sa.Integer)
+    return sa.cast(value, sa.Integer)  # truncation: the value is never negative here
+
+
+def _hours(start: sa.ColumnElement, end: sa.ColumnElement, dialect: str) -> sa.ColumnElement:
+    if dialect == "postgresql":
+        return sa.func.extract("epoch", end - start) / 3600
+    return (sa.func.julianday(end) - sa.func.julianday(start)) * 24
+
+
+def hour_bucket(hours: sa.ColumnElement, dialect: str) -> sa.ColumnElement:
+    """-1 below zero; an hour wide up to a week; a day wide beyond."""
+    return sa.case(
+        (hours < 0, -1),
+        (hours < WEEK_HOURS, _floor(hours, dialect)),
+        else_=WEEK_HOURS + _floor((hours - WEEK_HOURS) / 24, dialect),
+    )
+
+
+def bucket_range(bucket: int) -> tuple[float, float]:
+    if bucket < WEEK_HOURS:
+        return float(bucket), float(bucket + 1)
+    lo = WEEK_HOURS + (bucket - WEEK_HOURS) * 24
+    return float(lo), float(lo + 24)
+
+
+def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    return (
+        datetime.combine(day, time(0), tz).astimezone(UTC),
+        datetime.combine(day + DAY, time(0), tz).astimezone(UTC),
+    )
+
+
+# ---------------------------------------------------------------- building
+def _statements(
+    tenant_id: int, tz: ZoneInfo, methodologies: dict[str, dict], dialect: str, days: list[date] | None
+) -> list[sa.Insert]:
+    """INSERT … SELECT … GROUP BY for one district, all its days or the given ones."""
+    from mcu.analytics.kpi import message_condition
+
+    where = [M.c.tenant_id == tenant_id, M.c.status != "duplicate"]
+    if days is not None:
+        where.append(
+            sa.or_(
+                *(
+                    sa.and_(M.c.received_at >= s, M.c.received_at < e)
+                    for s, e in (day_bounds(d, tz) for d in days)
+                )
+            )
+        )
+    day = local_day(M.c.received_at, tz, dialect).label("day")
+    is_open = M.c.status.in_(sorted(OPEN))
+    # '' inline, not a bind parameter: PostgreSQL matches SELECT and GROUP BY expressions by
+    # their text, and each rendering of a bind parameter gets its own name.
+    blank = sa.literal_column("''")
+    block = sa.func.coalesce(M.c.block_id, blank)
+    settlement = sa.func.coalesce(M.c.settlement_id, blank)
+    kinds = settling_kinds(methodologies)
+    e = E.alias("settling")
+    last_event = (
+        sa.select(sa.func.max(e.c.at))
+        .where(
+            e.c.tenant_id == M.c.tenant_id,
+            e.c.subject_kind == "message",
+            e.c.subject_id == M.c.id,
+            e.c.kind.in_(kinds),
+        )
+        .scalar_subquery()
+        if kinds
+        else sa.null()
+    )
+    out = [
+        sa.insert(R).from_select(
+            [c.name for c in R.c],
+            sa.select(
+                M.c.tenant_id,
+                day,
+                block,
+                settlement,
+                sa.func.count(),
+                sa.func.count(M.c.answered_at),
+                sa.func.count().filter(is_open),
+                sa.func.count(M.c.due_at),
+                sa.func.count().filter(M.c.answered_at > M.c.due_at),
+                sa.func.count().filter(M.c.answered_at.is_(None), is_open, M.c.due_at.is_not(None)),
+                sa.func.coalesce(sa.func.sum(M.c.rating), 0),
+                sa.func.count(M.c.rating),
+                sa.func.count().filter(M.c.threat_to_life),
+                sa.func.max(last_event),
+            )
+            .where(*where)
+            .group_by(
+                M.c.tenant_id,
+                day,
+                block,
+                settlement,
+            ),
+        )
+    ]
+    hours = _hours(sa.func.coalesce(M.c.registered_at, M.c.received_at), M.c.answered_at, dialect)
+    bucket = hour_bucket(hours, dialect).label("bucket")
+    out.append(
+        sa.insert(RA).from_select(
+            ["tenant_id", "day", "bucket", "answered"],
+            sa.select(M.c.tenant_id, day, bucket, sa.func.count())
+            .where(*where, M.c.answered_at.is_not(None))
+            .group_by(M.c.tenant_id, day, bucket),
+        )
+    )
+    columns = ["tenant_id", "day", "indicator_id", "position_id", "numerator", "denominator"]
+    for iid, m in methodologies.items():
+        den = message_condition(m.get("denominator"), None)
+        num = sa.and_(den, message_condition(m.get("numerator"), None))
+        if m.get("counts") == "messages":
+            query = (
+                sa.select(
+                    M.c.tenant_id,
+                    day,
+                    sa.literal(iid),
+                    sa.literal(""),
+                    sa.func.count().filter(num),
+                    sa.func.count().filter(den),
+                )
+                .where(*where)
+                .group_by(M.c.tenant_id, day)
+                .having(sa.func.count().filter(den) > 0)
+            )
+        else:
+            routed = E.alias("routed")
+            position = routed.c.data["position"].as_string()
+            query = (
+                sa.select(
+                    M.c.tenant_id,
+                    day,
+                    sa.literal(iid),
+                    position,
+                    sa.func.count().filter(num),
+                    sa.func.count().filter(den),
+                )
+                .select_from(M.join(routed, _routed_join(routed)))
+                .where(*where, position.is_not(None))
+                .group_by(M.c.tenant_id, day, position)
+                .having(sa.func.count().filter(den) > 0)
+            )
+        out.append(sa.insert(RI).from_select(columns, query))
+    return out
+
+
+def _routed_join(routed: sa.Alias, end: datetime | None = None) -> sa.ColumnElement[bool]:
+    parts = [
+        routed.c.tenant_id == M.c.tenant_id,
+        routed.c.subject_kind == "message",
+        routed.c.subject_id == M.c.id,
+        routed.c.kind.in_(["routed", "assigned"]),
+    ]
+    if end is not None:
+        parts.append(routed.c.at < end)
+    return sa.and_(*parts)
+
+
+def _write(session: Session, config: TenantConfig, days: list[date] | None) -> None:
+    conn = session.connection()
+    tid = config.tenant_id
+    for table in (R, RI, RA):
+        where = [table.c.tenant_id == tid]
+        if days is not None:
+            where.append(table.c.day.in_(days))
+        conn.execute(sa.delete(table).where(*where))
+    for statement in _statements(tid, config.tz, rolled_methodologies(config), conn.dialect.name, days):
+        conn.execute(statement)
+
+
+def rebuild(session: Session, config: TenantConfig) -> None:
+    """Rebuild a district's rollup from its messages and their log, in the caller's transaction."""
+    _pending(session).difference_update({p for p in _pending(session) if p[0] == config.tenant_id})
+    _write(session, config, None)
+    conn = session.connection()
+    conn.execute(sa.delete(RS).where(RS.c.tenant_id == config.tenant_id))
+    conn.execute(
+        sa.insert(RS).values(
+            tenant_id=config.tenant_id,
+            version=VERSION,
+            timezone=str(config.tz),
+            digest=digest(config),
+            built_at=utcnow(),
+        )
+    )
+
+
+def ensure(
+    session: Session, configs: Iterable[TenantConfig], progress: Callable[[str], Any] | None = None
+) -> list[str]:
+    """Rebuild the rollup of each district that is not built for its current configuration (a
+    new district, a changed time zone or methodology); the slugs rebuilt."""
+    configs = list(configs)
+    fine = ready(session, configs)
+    done = []
+    for config in configs:
+        if config.tenant_id not in fine:
+            rebuild(session, config)
+            done.append(config.slug)
+            if progress:
+                progress(config.slug)
+    return done
+
+
+# ---------------------------------------------------------------- keeping it current
+def _pending(session: OrmSession) -> set[tuple]:
+    return session.info.setdefault(PENDING, set())
+
+
+@sa_event.listens_for(OrmSession, "after_flush")
+def _note_writes(session: OrmSession, _context: Any) -> None:
+    pending = _pending(session)
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Message):
+            if obj.received_at is not None:
+                pending.add((obj.tenant_id, "at", obj.received_at))
+            for old in sa.inspect(obj).attrs.received_at.history.deleted or ():
+                if old is not None:
+                    pending.add((obj.tenant_id, "at", old))
+        elif isinstance(obj, Event) and obj.subject_kind == "message" and obj.subject_id is not None:
+            pending.add((obj.tenant_id, "message", obj.subject_id))
+
+
+@sa_event.listens_for(OrmSession, "before_commit")
+def _before_commit(session: OrmSession) -> None:
+    session.flush()
+    refresh(session)
+
+
+@sa_event.listens_for(OrmSession, "after_transaction_end")
+def _forget(session: OrmSession, transaction: Any) -> None:
+    if transaction.parent is None and not transaction.nested:
+        session.info.pop(PENDING, None)
+
+
+def refresh(session: OrmSession) -> None:
+    """Recompute the district-days the session's flushed writes touched (a no-op without any)."""
+    pending = session.info.get(PENDING)
+    if not pending:
+        return
+    session.info[PENDING] = set()
+    by_tenant: dict[int, set[tuple]] = defaultdict(set)
+    for tid, kind, value in pending:
+        by_tenant[tid].add((kind, value))
+    conn = session.connection()
+    states = dict(
+        conn.execute(
+            sa.select(RS.c.tenant_id, RS.c.timezone).where(RS.c.tenant_id.in_(list(by_tenant)))
+        ).all()
+    )
+    from mcu.tenancy.models import Tenant
+    from mcu.tenancy.queries import current_config
+
+    for tid, marks in by_tenant.items():
+        if tid not in states:
+            continue  # not built: read directly until rebuilt
+        tenant = session.get(Tenant, tid)
+        config = current_config(session, tenant) if tenant else None
+        if config is None:
+            continue
+        moments = [v for k, v in marks if k == "at"]
+        ids = [v for k, v in marks if k == "message"]
+        if ids:
+            moments += (
+                conn.execute(sa.select(M.c.received_at).where(M.c.tenant_id == tid, M.c.id.in_(ids)))
+                .scalars()
+                .all()
+            )
+        tz = config.tz
+        days = sorted({(m if m.tzinfo else m.replace(tzinfo=UTC)).astimezone(tz).date() for m in moments})
+        if days:
+            _write(session, config, days)
+
+
+# ---------------------------------------------------------------- reading
+def counts_by_days(
+    session: Session, tenant_id: int, ranges: list[tuple[date, date]], by_settlement: bool
+) -> dict[tuple, int]:
+    """Messages received on the days of each [first, after) range, per block (and settlement):
+    {(range index, block, [settlement]): count}, None for an absent block or settlement."""
+    refresh(session)
+    if not ranges:
+        return {}
+    bucket = sa.case(*((sa.and_(R.c.day >= s, R.c.day < e), i) for i, (s, e) in enumerate(ranges)))
+    where = sa.or_(*(sa.and_(R.c.day >= s, R.c.day < e) for s, e in ranges))
+    group = [R.c.block_id, R.c.settlement_id] if by_settlement else [R.c.block_id]
+    rows = session.connection().execute(
+        sa.select(bucket, *group, sa.func.sum(R.c.received))
+        .where(R.c.tenant_id == tenant_id, where)
+        .group_by(bucket, *group)
+    )
+    return {(row[0], *(v or None for v in row[1:-1])): int(row[-1]) for row in rows if row[-1]}
+
+
+def indicator_sums(
+    session: Session, tenant_ids: list[int], first: date, after: date
+) -> dict[int, dict[tuple[str, str], tuple[int, int]]]:
+    """{tenant: {(indicator, position): (numerator, denominator)}} over the days [first, after)."""
+    refresh(session)
+    rows = session.connection().execute(
+        sa.select(
+            RI.c.tenant_id,
+            RI.c.indicator_id,
+            RI.c.position_id,
+            sa.func.sum(RI.c.numerator),
+            sa.func.sum(RI.c.denominator),
+        )
+        .where(RI.c.tenant_id.in_(tenant_ids), RI.c.day >= first, RI.c.day < after)
+        .group_by(RI.c.tenant_id, RI.c.indicator_id, RI.c.position_id)
+    )
+    out: dict[int, dict[tuple[str, str], tuple[int, int]]] = defaultdict(dict)
+    for tid, iid, pos, n, d in rows:
+        out[tid][(iid, pos)] = (int(n), int(d))
+    return out
+
+
+def unsettled(
+    session: Session,
+    tenant_ids: list[int],
+    first: date,
+    after: date,
+    end: datetime,
+    tz: ZoneInfo,
+    kinds: list[str],
+) -> sa.ColumnElement[bool] | None:
+    """The messages received on the days [first, after) with an event of these kinds at or after
+    `end`, as a condition on the message table: looked for only from each district's first day
+    whose rows say such an event exists (kpi_rollup.last_event_at), then per message through
+    ix_event_tenant_subject. None when no day has one (a running period)."""
+    # The caller limits the messages to the period: only the start matters here.
+    refresh(session)
+    if not kinds:
+        return None
+    # A running period has no event after its end: one probe of ix_event_tenant_kind_at says so
+    # before the rows of every day are read.
+    after_end = (
+        session.connection()
+        .execute(
+            sa.select(sa.literal(1))
+            .where(E.c.tenant_id.in_(tenant_ids), E.c.kind.in_(kinds), E.c.at >= end)
+            .limit(1)
+        )
+        .first()
+    )
+    if after_end is None:
+        return None
+    rows = (
+        session.connection()
+        .execute(
+            sa.select(R.c.tenant_id, sa.func.min(R.c.day))
+            .where(R.c.tenant_id.in_(tenant_ids), R.c.day >= first, R.c.day < after, R.c.last_event_at >= end)
+            .group_by(R.c.tenant_id)
+        )
+        .all()
+    )
+    if not rows:
+        return None
+    e = E.alias("late")
+    late = sa.exists(
+        sa.select(sa.literal(1))
+        .select_from(e)
+        .where(
+            e.c.tenant_id == M.c.tenant_id,
+            e.c.subject_kind == "message",
+            e.c.subject_id == M.c.id,
+            e.c.kind.in_(kinds),
+            e.c.at >= end,
+        )
+    )
+    first_late = {tid: day if isinstance(day, date) else date.fromisoformat(day) for tid, day in rows}
+    # One range per district, from its first such day to the end: a long OR of day ranges costs
+    # more per row than the per-message look-up it would save.
+    days = sa.or_(
+        *(
+            sa.and_(M.c.tenant_id == tid, M.c.received_at >= day_bounds(day, tz)[0])
+            for tid, day in first_late.items()
+        )
+    )
+    return sa.and_(days, late)
+
+
+def median_from_buckets(buckets: dict[int, int]) -> float | None:
+    """The median as PostgreSQL's percentile_cont(0.5) takes it — the middle value, or the mean of
+    the two middle ones — each order statistic placed evenly within its bucket. Each is off by
+    less than its bucket's width, so the median by less than an hour while under 84 hours (both
+    middle values are then under a week), by less than a day beyond."""
+    total = sum(buckets.values())
+    if not total:
+        return None
+    ordered = sorted(buckets.items())
+
+    def nth(i: int) -> float:  # the i-th value (0-based)
+        seen = 0
+        for b, n in ordered:
+            if i < seen + n:
+                lo, hi = bucket_range(b)
+                return lo + (hi - lo) * (i - seen + 0.5) / n
+            seen += n
+        raise IndexError(i)
+
+    rank = (total - 1) / 2
+    low = int(rank)
+    value = nth(low) if rank == low else (nth(low) + nth(low + 1)) / 2
+    return round(value, 1)
+
+
+def summary(
+    session: Session,
+    tenant_ids: list[int],
+    first: date,
+    after: date,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> dict[int, dict]:
+    """flow.summary from the rollup: per district, of messages received on the days [first, after)
+    (= [start, end) in UTC), with overdue as it stands at `now`."""
+    refresh(session)
+    conn = session.connection()
+    rows = (
+        conn.execute(
+            sa.select(
+                R.c.tenant_id,
+                *(
+                    sa.func.sum(R.c[c]).label(c)
+                    for c in (
+                        "received",
+                        "answered",
+                        "open",
+                        "due_set",
+                        "answered_late",
+                        "open_due",
+                        "rating_sum",
+                        "rated",
+                        "threats",
+                    )
+                ),
+            )
+            .where(R.c.tenant_id.in_(tenant_ids), R.c.day >= first, R.c.day < after)
+            .group_by(R.c.tenant_id)
+        )
+        .mappings()
+        .all()
+    )
+    is_open = M.c.status.in_(sorted(OPEN))
+    live = {
+        r[0]: r[1:]
+        for r in conn.execute(
+            sa.select(
+                M.c.tenant_id,
+                sa.func.count(),
+                sa.func.count().filter(M.c.answered_at > M.c.due_at),
+                sa.func.count().filter(M.c.answered_at.is_(None), is_open),
+            )
+            .where(
+                M.c.tenant_id.in_(tenant_ids),
+                M.c.due_at >= now,
+                M.c.received_at >= start,
+                M.c.received_at < end,
+                M.c.status != "duplicate",
+            )
+            .group_by(M.c.tenant_id)
+        )
+    }
+    hist: dict[int, dict[int, int]] = defaultdict(dict)
+    for tid, b, n in conn.execute(
+        sa.select(RA.c.tenant_id, RA.c.bucket, sa.func.sum(RA.c.answered))
+        .where(RA.c.tenant_id.in_(tenant_ids), RA.c.day >= first, RA.c.day < after)
+        .group_by(RA.c.tenant_id, RA.c.bucket)
+    ):
+        hist[tid][int(b)] = int(n)
+    out = {}
+    for r in rows:
+        tid = r["tenant_id"]
+        if not r["received"]:
+            continue
+        not_due, late_not_due, open_not_due = live.get(tid, (0, 0, 0))
+        due_passed = int(r["due_set"]) - not_due
+        overdue = int(r["answered_late"]) - late_not_due + int(r["open_due"]) - open_not_due
+        rated = int(r["rated"])
+        out[tid] = {
+            "received": int(r["received"]),
+            "answered": int(r["answered"]),
+            "open": int(r["open"]),
+            "overdue": overdue,
+            "overdue_share": round(100 * overdue / due_passed, 1) if due_passed else None,
+            "satisfaction": round(int(r["rating_sum"]) / rated, 2) if rated else None,
+            "rated": rated,
+            "threats": int(r["threats"]),
+            "median_hours": median_from_buckets(hist.get(tid, {})),
+        }
+    return out
+
+
+def summaries(session: Session, configs: list[TenantConfig], period: Any, now: datetime) -> dict[int, dict]:
+    """flow.summary of each district for the period, from the rollup where it is built."""
+    from mcu.analytics import flow
+
+    built = ready(session, configs)
+    out: dict[int, dict] = {}
+    for tz in {str(c.tz) for c in configs}:
+        group = [c for c in configs if str(c.tz) == tz]
+        start, end = period.bounds(group[0].tz)
+        rolled = [c.tenant_id for c in group if c.tenant_id in built]
+        direct = [c.tenant_id for c in group if c.tenant_id not in built]
+        if rolled:
+            out.update(summary(session, rolled, period.start, period.end + DAY, start, end, now))
+        if direct:
+            out.update(flow.summary(session, direct, start, end, now))
+    return out
+
+
+# ---------------------------------------------------------------- checking against the direct computation
+def median_tolerance(hours: float | None) -> float:
+    """How far the bucketed median may be from the exact one (see median_from_buckets; + the
+    rounding of both to 0.1 h)."""
+    return 1.1 if hours is None or hours < WEEK_HOURS / 2 else 24.1
+
+
+def check(session: Session, config: TenantConfig, period: Any, now: datetime) -> list[str]:
+    """The differences between what the rollup gives a district for the period and the direct
+    computation (KPI numerators and denominators, heat-map cells, summary figures); none when
+    they agree. The median time to answer may differ within its bucket (see the module)."""
+    from mcu.analytics import flow, heatmap, kpi
+
+    if config.tenant_id not in ready(session, [config]):
+        return [f"{config.slug}: сводные данные не построены"]
+    out = []
+    rolled = {
+        f.indicator_id: (f.numerator, f.denominator)
+        for f in kpi.compute(session, [config], period)[config.tenant_id]
+    }
+    direct = {
+        f.indicator_id: (f.numerator, f.denominator)
+        for f in kpi.compute_reference(session, [config], period)[config.tenant_id]
+    }
+    out += [
+        f"КПЭ {i}: сводные {rolled.get(i)} ≠ прямой расчёт {direct[i]}"
+        for i in direct
+        if rolled.get(i) != direct[i]
+    ]
+    days = [(p.start, p.end + DAY) for p in period.buckets()]
+    cells = counts_by_days(session, config.tenant_id, days, True)
+    exact = heatmap.counts_by_range(
+        session,
+        config.tenant_id,
+        [p.bounds(config.tz) for p in period.buckets()],
+        M.c.block_id,
+        M.c.settlement_id,
+    )
+    if cells != {k: v for k, v in exact.items() if v}:
+        out.append(f"тепловая карта: {len(set(cells.items()) ^ set(exact.items()))} ячеек расходятся")
+    start, end = period.bounds(config.tz)
+    mine = summary(session, [config.tenant_id], period.start, period.end + DAY, start, end, now).get(
+        config.tenant_id
+    )
+    ref = flow.summary(session, [config.tenant_id], start, end, now).get(config.tenant_id)
+    if (mine is None) != (ref is None):
+        out.append(f"сводка: сводные {mine} ≠ прямой расчёт {ref}")
+    elif mine and ref:
+        for key, value in ref.items():
+            if key == "median_hours":
+                if (value is None) != (mine[key] is None) or (
+                    value is not None and abs(mine[key] - value) > median_tolerance(value)
+                ):
+                    out.append(f"медиана часов: сводные {mine[key]} ≠ прямой расчёт {value}")
+            elif mine[key] != value:
+                out.append(f"сводка {key}: сводные {mine[key]} ≠ прямой расчёт {value}")
+    return out

@@ -1,0 +1,190 @@
+"""The analytics rollup gives what the direct computation gives — KPI numerators and
+denominators, heat-map cells, the summary (the median within its bucket) — after every kind of
+write, in the writer's own transaction, for a running and an ended period, and after a rebuild."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from mcu.analytics import kpi, rollup
+from mcu.analytics.models import KpiRollup, KpiRollupAnswerHours, KpiRollupIndicator, KpiRollupState
+from mcu.analytics.periods import month, year
+from mcu.db import engine
+from mcu.messages import operations as ops
+from mcu.messages.schemas import CitizenIn, MessageIn
+from mcu.tenancy.queries import current_config, tenant_by_slug
+
+NOW = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
+PERIODS = [month(2026, 11), month(2026, 12), year(2026)]
+
+
+@pytest.fixture
+def kond(loaded_app):
+    with loaded_app.app_context(), Session(engine()) as s:
+        yield s, current_config(s, tenant_by_slug(s, "kondinsky"))
+
+
+def _arrive(s, config, when, block, settlement=None, *, channel="pos", citizen=None):
+    data = MessageIn(
+        channel=channel,
+        text=f"Сообщение {when.isoformat()} ({block})",
+        block=block,
+        settlement=settlement,
+        received_at=when,
+        citizen=CitizenIn(full_name=citizen, phone="+79990000000") if citizen else None,
+    )
+    return ops.receive_message(session=s, config=config, data=data, actor="test", now=when).message
+
+
+def _agree(s, config, now=NOW):
+    assert rollup.ready(s, [config]) == {config.tenant_id}
+    for period in PERIODS:
+        assert rollup.check(s, config, period, now) == [], period.key
+
+
+def _rows(s):
+    tables = (KpiRollup.__table__, KpiRollupIndicator.__table__, KpiRollupAnswerHours.__table__)
+    return [sorted(tuple(r) for r in s.execute(sa.select(t))) for t in tables]
+
+
+def _nov(day, hour=10):
+    return datetime(2026, 11, day, hour, tzinfo=UTC)
+
+
+def test_rollup_equals_the_direct_computation_after_every_kind_of_write(kond):
+    s, config = kond
+    # Intake and routing (automatic), on several channels, settlements and blocks; one message
+    # on the evening of 31 October UTC, which is 1 November in Кондинский.
+    road = _arrive(s, config, _nov(2), "roads", "mezhdurechensky")
+    school = _arrive(s, config, _nov(3), "education", "kondinskoe", channel="incident-management")
+    appeal = _arrive(s, config, _nov(4), "roads", channel="site-reception", citizen="Иванов Иван Иванович")
+    other = _arrive(s, config, _nov(5), "education", channel="site-reception", citizen="Петров Пётр")
+    twin = _arrive(s, config, _nov(6), "roads", "mezhdurechensky")
+    misfiled = _arrive(s, config, _nov(7), "roads", "kondinskoe")
+    _arrive(s, config, datetime(2026, 10, 31, 20, tzinfo=UTC), "roads", "mezhdurechensky")
+    _agree(s, config)  # in the same transaction, before it commits
+    s.commit()
+    _agree(s, config)
+
+    # Answers: on time, late, preliminary on social media; control; a rating that reopens.
+    ops.answer(
+        session=s,
+        message=road,
+        text="Сделано",
+        final=True,
+        actor="x",
+        now=road.received_at + timedelta(hours=5),
+    )
+    ops.answer(session=s, message=school, text="Принято", final=False, actor="x", now=_nov(3, 12))
+    ops.answer(
+        session=s,
+        message=school,
+        text="Сделано",
+        final=True,
+        actor="x",
+        now=school.due_at + timedelta(days=2),
+    )
+    ops.record_control(session=s, message=road, kind="photo", reference="IMG-1", actor="x", now=_nov(2, 16))
+    ops.rate(session=s, config=config, message=school, score=1, comment=None, actor="citizen", now=_nov(28))
+    s.commit()
+    _agree(s, config)
+
+    # Extension, forwarding, reclassification (re-routes), staff assignment, merge (duplicate).
+    ops.extend(session=s, config=config, message=appeal, days=10, actor="user:head", reason="проверка")
+    ops.forward(
+        session=s, config=config, message=other, to_body="прокуратура", actor="user:head", reason="не наша"
+    )
+    ops.reclassify(
+        session=s, config=config, message=misfiled, block_id="education", actor="user:head", reason="ошибка"
+    )
+    ops.assign(
+        session=s,
+        config=config,
+        message=appeal,
+        position_id=next(iter(config.roster)),
+        actor="user:head",
+        reason="вручную",
+    )
+    ops.mark_duplicate(session=s, message=twin, original=road, actor="user:head")
+    s.commit()
+    _agree(s, config)
+
+    # An answer given after November ended counts for the year, not for November.
+    ops.answer(
+        session=s,
+        message=appeal,
+        text="Ответ",
+        final=True,
+        actor="x",
+        now=datetime(2026, 12, 3, 9, tzinfo=UTC),
+    )
+    s.commit()
+    _agree(s, config)
+    nov = {f.indicator_id: f for f in kpi.compute(s, [config], month(2026, 11))[config.tenant_id]}
+    assert nov["auto_delivery_share"].denominator == 6  # the duplicate is not counted
+    # Overdue as it stood at another moment: still exact.
+    _agree(s, config, now=_nov(20))
+
+    before = _rows(s)
+    with rollup_session() as fresh:
+        rollup.rebuild(fresh, config)
+    s.expire_all()
+    assert _rows(s) == before
+    _agree(s, config)
+
+
+def rollup_session():
+    from mcu.db import session_scope
+
+    return session_scope()
+
+
+def test_a_district_without_a_built_rollup_is_computed_directly(kond, loaded_app):
+    s, config = kond
+    _arrive(s, config, _nov(2), "roads")
+    s.commit()
+    for model in (KpiRollupState, KpiRollup, KpiRollupIndicator, KpiRollupAnswerHours):
+        s.execute(sa.delete(model.__table__))
+    s.commit()
+    assert rollup.ready(s, [config]) == set()
+    facts = kpi.compute(s, [config], year(2026))[config.tenant_id]
+    assert [f.as_dict() for f in facts] == [
+        f.as_dict() for f in kpi.compute_reference(s, [config], year(2026))[config.tenant_id]
+    ]
+    # A write to a district without a rollup leaves it unbuilt; loading the districts adopts it.
+    _arrive(s, config, _nov(3), "roads")
+    s.commit()
+    assert s.execute(sa.select(sa.func.count()).select_from(KpiRollup.__table__)).scalar() == 0
+    result = loaded_app.test_cli_runner().invoke(args=["analytics", "rebuild", "--tenant", "kondinsky"])
+    assert result.exit_code == 0, result.output
+    s.rollback()  # a fresh snapshot: the command committed in its own session
+    assert rollup.ready(s, [config]) == {config.tenant_id}
+    _agree(s, config)
+
+
+def test_cli_rebuild_checks_and_fails_on_a_difference(kond, loaded_app):
+    s, config = kond
+    for day in (2, 3, 4):
+        _arrive(s, config, _nov(day), "roads")
+    s.commit()
+    runner = loaded_app.test_cli_runner()
+    result = runner.invoke(args=["analytics", "rebuild", "--tenant", "kondinsky", "--check", "2026-11"])
+    assert result.exit_code == 0, result.output
+    assert "kondinsky 2026-11: совпадает" in result.output and "[1/1] kondinsky" in result.output
+    # A rollup that went wrong is reported (the check alone, without rebuilding, is the function).
+    s.execute(sa.update(KpiRollup.__table__).values(received=KpiRollup.__table__.c.received + 1))
+    s.commit()
+    problems = rollup.check(s, config, month(2026, 11), NOW)
+    assert any("тепловая карта" in p for p in problems) and any("received" in p for p in problems)
+
+
+def test_bucketed_median_takes_percentile_cont_s_middle():
+    assert rollup.median_from_buckets({}) is None
+    assert rollup.median_from_buckets({5: 1}) == 5.5
+    assert rollup.median_from_buckets({5: 3}) == 5.5  # three values spread over [5, 6)
+    assert rollup.median_from_buckets({2: 1, 170: 1}) == 115.2  # the mean of 2.5 and 228, rounded
+    assert rollup.bucket_range(168 + 2) == (216.0, 240.0)
