@@ -129,7 +129,7 @@ def test_log_in_triage_a_message_to_its_answer_and_see_the_dashboard(loaded_app,
     page.goto(f"{server}/t/kondinsky/emergencies")
     _shot(page, "06-emergencies")
     page.goto(f"{server}/t/kondinsky/roadmaps")
-    assert page.get_by_role("heading", name="Дорожные карты").is_visible()
+    assert page.get_by_role("heading", name="Дорожные карты", exact=True).is_visible()
     _shot(page, "06b-roadmaps")
 
 

@@ -359,7 +359,7 @@ def test_no_export_carries_a_citizens_name_or_phone(loaded_app):
 
 
 def test_a_quoted_post_stays_text_in_xlsx_and_csv(loaded_app):
-    client = loaded_app.test_client()
+    client = staff_client(loaded_app, grants=(("sovetsky", "mcu_head"),))
     headers = _token(loaded_app, "sovetsky")
     post = client.post(
         "/api/v1/sovetsky/messages",
@@ -387,7 +387,7 @@ def test_a_quoted_post_stays_text_in_xlsx_and_csv(loaded_app):
 
 
 def test_errors_and_tenant_boundary(loaded_app):
-    client = loaded_app.test_client()
+    client = staff_client(loaded_app, grants=(("sovetsky", "mcu_curator"),))  # Советский's staff
     kond, sov = _token(loaded_app, "kondinsky"), _token(loaded_app, "sovetsky")
     made = client.post("/api/v1/kondinsky/reports/rating/generate?period=2026-03", headers=kond).get_json()
     assert client.get(f"/api/v1/kondinsky/reports/{made['id']}", headers=sov).status_code == 401
@@ -417,7 +417,7 @@ def test_missing_pdf_font_is_a_clear_error(make_app, tmp_path):
 
 
 def test_page_generates_with_the_form_only(loaded_app):
-    client = loaded_app.test_client()
+    client = staff_client(loaded_app, grants=(("kondinsky", "mcu_coordinator"),))
     page = client.get("/t/kondinsky/reports").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
     forged = client.post("/t/kondinsky/reports/rating/generate", data={"period": "2026-03"})
