@@ -41,7 +41,7 @@ def _password(ask: bool) -> str | None:
 def users_add(full_name, login, email, admin, region, slug, role_id, position_id, ask_password) -> None:
     """Создать пользователя (и сразу выдать роль в районе)."""
     from mcu.auth.passwords import WeakPassword
-    from mcu.auth.users import UserError, add_user, grant
+    from mcu.auth.users import UserError, add_user
     from mcu.db import session_scope
 
     if bool(slug) != bool(role_id):
@@ -56,24 +56,29 @@ def users_add(full_name, login, email, admin, region, slug, role_id, position_id
                 password=_password(ask_password),
                 platform_admin=admin,
                 analyst_region=region,
-                actor=_actor(),
             )
             if slug:
-                tenant, config = _tenant(session, slug)
-                grant(
-                    session,
-                    user=user,
-                    tenant_id=tenant.id,
-                    config=config,
-                    role_id=role_id,
-                    position_id=position_id,
-                    actor=_actor(),
-                )
+                _grant(session, user, slug, role_id, position_id)
     except (UserError, WeakPassword) as exc:
         _fail(f"Ошибка: {exc}")
     click.echo(f"Создан пользователь {user.login}.")
     if not ask_password:
         click.echo(f"Пароль (показывается один раз): {password}")
+
+
+def _grant(session, user, slug: str, role_id: str, position_id: str | None) -> None:
+    from mcu.auth.users import grant
+
+    tenant, config = _tenant(session, slug)
+    grant(
+        session,
+        user=user,
+        tenant_id=tenant.id,
+        config=config,
+        role_id=role_id,
+        position_id=position_id,
+        actor=_actor(),
+    )
 
 
 def _tenant(session, slug: str):
@@ -94,22 +99,12 @@ def _tenant(session, slug: str):
 @click.option("--position", "position_id", default=None)
 def users_grant(login: str, slug: str, role_id: str, position_id: str | None) -> None:
     """Выдать пользователю роль в районе."""
-    from mcu.auth.users import UserError, grant, user_or_error
+    from mcu.auth.users import UserError, user_or_error
     from mcu.db import session_scope
 
     try:
         with session_scope() as session:
-            user = user_or_error(session, login)
-            tenant, config = _tenant(session, slug)
-            grant(
-                session,
-                user=user,
-                tenant_id=tenant.id,
-                config=config,
-                role_id=role_id,
-                position_id=position_id,
-                actor=_actor(),
-            )
+            _grant(session, user_or_error(session, login), slug, role_id, position_id)
     except UserError as exc:
         _fail(f"Ошибка: {exc}")
     click.echo(f"{login}: роль «{role_id}» в районе {slug} выдана.")

@@ -36,16 +36,17 @@ def user_or_error(session: Session, login: str) -> User:
     return user
 
 
-def _tenants_of(session: Session, user_id: uuid.UUID) -> set[int]:
+def tenants_of(session: Session, user: User) -> set[int]:
+    """The districts where the user holds an active role."""
     return set(
         session.exec(
-            select(RoleAssignment.tenant_id).where(RoleAssignment.user_id == user_id, RoleAssignment.active)
+            select(RoleAssignment.tenant_id).where(RoleAssignment.user_id == user.id, RoleAssignment.active)
         )
     )
 
 
 def _audit_user(session: Session, user: User, action: str, actor: str, **details: object) -> None:
-    for tenant_id in sorted(_tenants_of(session, user.id)):
+    for tenant_id in sorted(tenants_of(session, user)):
         record_audit(
             session=session,
             tenant_id=tenant_id,
@@ -62,14 +63,14 @@ def add_user(
     *,
     login: str,
     full_name: str,
-    actor: str,
     email: str | None = None,
     password: str | None = None,
     platform_admin: bool = False,
     analyst_region: str | None = None,
 ) -> tuple[User, str]:
     """Create a user; returns the user and the password to hand over (generated when not given —
-    there is never a default password)."""
+    there is never a default password). Not audited here: an account belongs to no district until
+    `grant` gives it a role, and that is written to the district's audit log."""
     login = login.strip().lower()
     if not login or any(c.isspace() for c in login):
         raise UserError("логин не может быть пустым или содержать пробелы")
@@ -199,15 +200,11 @@ def users_of_tenant(session: Session, tenant_id: int) -> list[tuple[User, list[R
     return list(grouped.values())
 
 
-def tenants_of(session: Session, user: User) -> set[int]:
-    return _tenants_of(session, user.id)
-
-
 def managed_here(session: Session, user: User, tenant_id: int) -> str | None:
     """Why a district's own administrator may not change this account (None: they may). An
     account that also works elsewhere, or spans districts, belongs to the platform admin."""
     if user.is_platform_admin or user.analyst_region:
         return "учётная запись администратора или регионального аналитика — обратитесь к администратору платформы"
-    if _tenants_of(session, user.id) - {tenant_id}:
+    if tenants_of(session, user) - {tenant_id}:
         return "учётная запись работает и в других районах — обратитесь к администратору платформы"
     return None

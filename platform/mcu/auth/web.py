@@ -22,6 +22,7 @@ from mcu.audit.operations import record_audit
 from mcu.auth.access import Access, access_in, region_access, tenants_for
 from mcu.auth.models import LoginAttempt, User
 from mcu.auth.passwords import DUMMY_HASH, verify_password
+from mcu.auth.permissions import _load
 from mcu.db import get_session
 from mcu.sqltypes import utcnow
 from mcu.web.csrf import csrf_ok, csrf_token
@@ -97,19 +98,14 @@ def requires_region(permission: str) -> Callable[[F], F]:
     return _guard(permission, lambda user, kwargs: region_access(get_session(), user, kwargs["region"], permission))
 
 
-@functools.lru_cache(maxsize=1)
 def matrix_ids() -> frozenset[str]:
-    # Decorators run at import, before an app exists: the ids are read from the default rules
-    # folder then; `matrix()` (per app) is what grants.
+    """The rights the matrix defines, for checking `requires(...)` at import — before an app
+    exists, so from the default rules folder; `matrix()` (per app) is what grants."""
     from pathlib import Path
-
-    import yaml
 
     from mcu.config import DEFAULTS
 
-    path = Path(DEFAULTS["RULES_DIR"]) / "access" / "permissions.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return frozenset(p["id"] for p in data["permissions"])
+    return frozenset(_load(str(Path(DEFAULTS["RULES_DIR"]) / "access" / "permissions.yaml")).permissions)
 
 
 def actor() -> str:
@@ -142,11 +138,11 @@ def _record_failure(login_key: str, ip: str) -> None:
     s.commit()
 
 
-def _safe_next(target: str | None) -> str:
-    # Only paths of this site: an open redirect after log-in is a phishing aid.
+def safe_next(target: str | None, default: str | None = None) -> str:
+    # Only paths of this site: an open redirect (after log-in, after a bulk action) is a phishing aid.
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
-    return url_for("home.index")
+    return default or url_for("home.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -190,7 +186,7 @@ def login():
             details={"ip": ip},
         )
     s.commit()
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next")))
 
 
 @bp.post("/logout")
@@ -224,7 +220,7 @@ def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    if session.get("uid"):
+    if session.get("uid") and request.endpoint != "static":
         # Pages of a logged-in user carry citizens' data: not for shared caches or the back button
         # of someone else at the same computer.
         response.headers.setdefault("Cache-Control", "no-store")

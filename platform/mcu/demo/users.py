@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from mcu.auth.passwords import generate_password, hash_password
+from mcu.auth.passwords import generate_password
 from mcu.auth.permissions import LEGAL_REVIEWER
-from mcu.auth.users import add_user, grant, user_by_login
+from mcu.auth.users import add_user, grant, reset_password, user_by_login
 from mcu.tenancy.queries import current_config, list_tenants
 
 ACTOR = "system:demo"
@@ -26,9 +26,9 @@ class DemoUser:
 def _user(session: Session, login: str, full_name: str, password: str, **flags: object):
     user = user_by_login(session, login)
     if user is None:
-        user, _ = add_user(session, login=login, full_name=full_name, password=password, actor=ACTOR, **flags)
+        user, _ = add_user(session, login=login, full_name=full_name, password=password, **flags)
     else:
-        user.password_hash = hash_password(password)
+        reset_password(session, user, actor=ACTOR, password=password)
         user.is_active = True
     return user
 

@@ -88,13 +88,10 @@ def _registry(app: Flask) -> CollectorRegistry:
 def init_app(app: Flask) -> None:
     state: dict[str, CollectorRegistry] = {}
 
-    @app.before_request
-    def _start_timer() -> None:
-        g.request_started = time.perf_counter()
-
+    # The request's start is stamped once, by observability.logs (registered first).
     @app.after_request
     def _observe(response):
-        started = g.get("request_started")
+        started = g.get("request_t0")
         if started is not None and request.url_rule is not None:
             LATENCY.labels(request.method, request.url_rule.rule, str(response.status_code)).observe(
                 time.perf_counter() - started

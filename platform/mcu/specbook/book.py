@@ -68,8 +68,11 @@ def _status(clause: Clause, rows: list[CaseRow], runs: list[RunResults]) -> str:
     return "not_run"
 
 
-def build(specs_dir: Path, results_dir: Path, *, tenant_tags: set[str] | None = None) -> Book:
+def build(specs_dir: Path, results_dir: Path, *, tenant: str | None = None) -> Book:
+    """The whole book, or one district's: its decree, and the federal acts' clauses as its own
+    scenarios check them."""
     acts = load_acts(specs_dir)
+    tenant_tags = None if tenant is None else {a.tenant_tag for a in acts if a.tenant == tenant}
     cases, problems = read_cases(specs_dir)
     runs = load_results(results_dir)
     sections = []

@@ -13,17 +13,12 @@ from mcu.web.tenant_scope import tenant_blueprint
 bp = tenant_blueprint("specbook", __name__, "/t/<tenant>", template_folder="templates")
 
 
-def tenant_tag(slug: str) -> str:
-    # Tags are identifiers: a slug's hyphens become underscores (khanty-mansiysky → khanty_mansiysky).
-    return slug.replace("-", "_")
-
-
 @bp.get("/specs")
 @requires("specs.view")
 def book_page():
     book = build(
         Path(current_app.config["SPECS_DIR"]),
         Path(current_app.config["SPEC_RESULTS_DIR"]),
-        tenant_tags={tenant_tag(g.tenant.slug)},
+        tenant=g.tenant.slug,
     )
     return render_template("specbook/page.html", tenant=g.tenant, book=book, status_names=STATUS_NAMES)

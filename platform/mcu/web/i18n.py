@@ -3,10 +3,10 @@ message catalogues), dates and times in the district's own timezone, numbers the
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import Flask, g
-from flask_babel import Babel, format_datetime, format_decimal, format_percent
+from flask_babel import Babel, format_date, format_datetime, format_decimal, format_percent
 
 DEFAULT_TIMEZONE = "Europe/Moscow"
 
@@ -25,6 +25,15 @@ def local(value: datetime | str | None, fmt: str = "dd.MM.yyyy HH:mm") -> str:
     return format_datetime(value, fmt)
 
 
+def day(value: date | str | None) -> str:
+    """A calendar date (no time of day, so no timezone) as дд.мм.гггг."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    return format_date(value, "dd.MM.yyyy")
+
+
 def num(value: float | int | None) -> str:
     return "—" if value is None else format_decimal(value)
 
@@ -36,4 +45,4 @@ def pct(value: float | None) -> str:
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "ru")
     Babel(app, locale_selector=lambda: "ru", timezone_selector=_timezone)
-    app.jinja_env.filters.update(local=local, num=num, pct=pct)
+    app.jinja_env.filters.update(local=local, day=day, num=num, pct=pct)

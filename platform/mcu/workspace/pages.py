@@ -9,7 +9,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
 from mcu.audit.operations import record_audit
-from mcu.auth.web import actor, requires
+from mcu.auth.web import actor, requires, safe_next
 from mcu.db import get_session
 from mcu.emergencies.queries import emergency_public, list_emergencies
 from mcu.messages import operations as ops
@@ -89,7 +89,7 @@ def bulk_action():
     name = request.form.get("action", "")
     if name not in BULK_ACTIONS or not ids:
         flash("Выберите сообщения и действие.")
-        return redirect(request.form.get("back") or url_for(".inbox_page"))
+        return redirect(safe_next(request.form.get("back"), url_for(".inbox_page")))
     done, failed = 0, []
     for raw in ids:
         try:
@@ -121,7 +121,7 @@ def bulk_action():
     flash(f"{ACTION_NAMES[name]}: выполнено для {done} из {len(ids)}.")
     for line in failed[:20]:
         flash(line)
-    return redirect(request.form.get("back") or url_for(".inbox_page"))
+    return redirect(safe_next(request.form.get("back"), url_for(".inbox_page")))
 
 
 def _audit_action(message, name: str) -> None:
@@ -238,7 +238,7 @@ def users_add():
     try:
         with session.begin_nested():
             user, password = add_user(
-                session, login=form.get("login", ""), full_name=form.get("full_name", ""), actor=actor()
+                session, login=form.get("login", ""), full_name=form.get("full_name", "")
             )
             grant(
                 session,
