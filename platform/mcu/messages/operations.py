@@ -246,6 +246,30 @@ def receive_message(
     """Take in one message: store, classify, route and set its deadlines — or return the record
     a previous delivery of the same (channel, external id) already made."""
     now = now or utcnow()
+    channel, received, external_id = check_intake(config, data, now)
+    existing = _find_existing(session, config.tenant_id, data.channel, external_id)
+    if existing is not None:
+        return IntakeResult(existing, created=False)
+    try:
+        with session.begin_nested():
+            message, assignment, deadline = _create(
+                session, config, data, channel, external_id, received, actor, now
+            )
+    except IntegrityError:
+        # The same delivery raced us to the unique key: it is stored once, return that one.
+        existing = _find_existing(session, config.tenant_id, data.channel, external_id)
+        if existing is None:
+            raise
+        return IntakeResult(existing, created=False)
+    INTAKE.labels(config.slug, channel["id"]).inc()
+    return IntakeResult(message, created=True, assignment=assignment, deadline=deadline)
+
+
+def check_intake(
+    config: TenantConfig, data: MessageIn, now: datetime
+) -> tuple[dict[str, Any], datetime, str]:
+    """What intake checks before storing anything (IntakeError names the field): the channel,
+    the dates, the block. Returns the channel, the moment of receipt and the idempotency key."""
     channel = config.channels.get(data.channel)
     if channel is None:
         raise IntakeError(
@@ -267,22 +291,7 @@ def receive_message(
         raise IntakeError("block", f"отраслевой блок «{data.block}» не настроен в районе")
     external_id = data.external_id or _content_id(data, received)
 
-    existing = _find_existing(session, config.tenant_id, data.channel, external_id)
-    if existing is not None:
-        return IntakeResult(existing, created=False)
-    try:
-        with session.begin_nested():
-            message, assignment, deadline = _create(
-                session, config, data, channel, external_id, received, actor, now
-            )
-    except IntegrityError:
-        # The same delivery raced us to the unique key: it is stored once, return that one.
-        existing = _find_existing(session, config.tenant_id, data.channel, external_id)
-        if existing is None:
-            raise
-        return IntakeResult(existing, created=False)
-    INTAKE.labels(config.slug, channel["id"]).inc()
-    return IntakeResult(message, created=True, assignment=assignment, deadline=deadline)
+    return channel, received, external_id
 
 
 def _ru_date(iso: str) -> str:
