@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -131,6 +132,14 @@ def process(engine: Engine, *, batch: int = 200, now: datetime | None = None) ->
         if not items:
             return 0
         configs = Configs(session)
+        years: Counter[tuple[int, int]] = Counter()
+        for item in items:
+            config = configs(item.tenant_id)
+            if config is not None:
+                received = datetime.fromisoformat(item.payload["received_at"])
+                years[(item.tenant_id, received.astimezone(config.tz).year)] += 1
+        for (tenant_id, year), count in years.items():
+            ops.reserve_numbers(session, tenant_id, year, count)
         for item in items:
             _take(session, configs(item.tenant_id), item, now or utcnow())
         session.commit()
@@ -143,14 +152,14 @@ def _take(session: Session, config: TenantConfig | None, item: IntakeItem, now: 
         item.status, item.error = "refused", {"field": "tenant", "message": "район не настроен или отключён"}
         return
     try:
-        with session.begin_nested():
-            result = ops.receive_message(
-                session=session,
-                config=config,
-                data=MessageIn.model_validate(item.payload),
-                actor=item.actor,
-                now=now,
-            )
+        # receive_message writes inside a savepoint of its own: a failure leaves nothing behind.
+        result = ops.receive_message(
+            session=session,
+            config=config,
+            data=MessageIn.model_validate(item.payload),
+            actor=item.actor,
+            now=now,
+        )
     except ops.IntakeError as exc:
         item.status, item.error = "refused", {"field": exc.field, "message": str(exc)}
         return
