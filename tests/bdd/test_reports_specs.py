@@ -229,7 +229,15 @@ def analytics_slice(
 @then(parsers.parse("в разрезе строки:"))
 def slice_rows(analytics_slice: list[dict], datatable: list[list[str]]) -> None:
     head, *rows = datatable
-    fields = {"название": "name", "сообщений": "messages", "ответов": "answered", "место": "place"}
+    fields = {
+        "название": "name",
+        "сообщений": "messages",
+        "ответов": "answered",
+        "место": "place",
+        "в срок, %": "on_time_share",
+        "просрочено": "overdue_open",
+        "балл": "score",
+    }
     assert [[shown(r[fields[h]]) for h in head] for r in analytics_slice] == rows
 
 
@@ -238,6 +246,18 @@ def slice_rows(analytics_slice: list[dict], datatable: list[list[str]]) -> None:
 def heat_map_built(api: Api, district: District, name: str, y: str) -> dict[str, Any]:
     """The heat map as the analytics API gives it (the same data the page and reports show)."""
     return api.get(district, f"/analytics/heatmap?period={y}-{MONTHS[name]:02d}")
+
+
+@then(parsers.parse("на тепловой карте сообщения есть только по блокам:"))
+def heat_map_blocks(heat: dict[str, Any], datatable: list[list[str]]) -> None:
+    """The blocks with messages in the period, in the columns the scenario names; every other
+    block of the district has none."""
+    head, *rows = datatable
+    fields = {"За период": "total", "За предыдущий период": "previous", "Индекс роста": "growth_index"}
+    got = {
+        r["name"]: [r["name"], *(shown(r[fields[h]]) for h in head[1:])] for r in heat["blocks"] if r["total"]
+    }
+    assert got == {r[0]: r for r in rows}
 
 
 FORECAST = (
