@@ -518,7 +518,7 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--kill-at", default="0.2,0.6", help="kill a worker when these shares are stored")
     imp.add_argument("--attempts", type=int, default=10, help="tries per request before giving up")
     imp.add_argument("--request-timeout", type=float, default=300)
-    imp.add_argument("--timeout", type=float, default=1200, help="the whole run's limit, seconds")
+    imp.add_argument("--timeout", type=float, default=3600, help="the whole run's limit, seconds")
     imp.set_defaults(run=fault_import)
 
     wrk = sub.add_parser("worker", help="kill -9 `mcu worker` during due deadlines, restart it")
