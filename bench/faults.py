@@ -222,14 +222,18 @@ def fault_import(args: argparse.Namespace) -> int:
         )
         if not failures:
             print("  note: no request was in flight in a killed worker (nothing had to be retried)")
-        if not ok:
-            print(server.log_tail())
+        _print_errors(server)
         return verdict(
             ok,
             f"{n} messages imported through {len(kills)} worker kill(s); every one stored exactly once"
             if ok
             else "messages lost, doubled or not all imported (see above)",
         )
+
+
+def _print_errors(server) -> None:
+    for line, count in server.errors():
+        print(f"  server log: {count} × {line}")
 
 
 def _stored_once(p: Platform, tenant_id: int, prefix: str) -> dict[str, int]:
@@ -380,6 +384,14 @@ def _pg_restart(p: Platform, args: argparse.Namespace) -> int:
         f" before and {args.after:.0f} s after the restart; intake POSTs, message list and single reads"
     )
 
+    # Messages received on many past days: concurrent intakes of one district-day collide in the
+    # analytics rollup (kpi_rollup_pkey violations and deadlocks even without a restart — see
+    # `--restart-cmd true` and bench/load.py), which would hide what the restart itself does.
+    now = datetime.now(UTC)
+
+    def received(i: int) -> str:
+        return (now - timedelta(days=1 + i % 300, minutes=i % 600)).isoformat()
+
     results: list[tuple[float, str, int]] = []  # (time, kind, status)
     sent: dict[str, bool] = {}  # external_id → answered 200/201
     lock = threading.Lock()
@@ -392,7 +404,9 @@ def _pg_restart(p: Platform, args: argparse.Namespace) -> int:
         if kind == "intake":
             ext = f"{prefix}{i:07d}"
             status, _ = c.request(
-                "POST", f"/api/v1/{TENANT}/messages", {"channel": CHANNEL, "external_id": ext, "text": _text(i)}
+                "POST",
+                f"/api/v1/{TENANT}/messages",
+                {"channel": CHANNEL, "external_id": ext, "text": _text(i), "received_at": received(i)},
             )
             with lock:
                 sent[ext] = sent.get(ext, False) or status in (200, 201)
@@ -473,6 +487,11 @@ def _pg_restart(p: Platform, args: argparse.Namespace) -> int:
         f" last {args.after / 2:.0f} s: {len(tail)} requests, {sum(1 for r in tail if not 200 <= r[2] < 300)} failed;"
         f" achieved {achieved:.0f} requests/s"
     )
+    for kind in ("intake", "list", "one"):
+        mine = [r for r in after if r[1] == kind]
+        bad = [r for r in mine if not 200 <= r[2] < 300]
+        last = max((r[0] for r in bad), default=restart_began) - restart_began
+        print(f"    {kind:<7} from the restart on: {len(mine)} requests, {len(bad)} failed, last failure at +{last:.1f} s")
     ok_latency = [r for r in results if 200 <= r[2] < 300]
     print(
         f"  intakes that failed and were retried afterwards: {retried}; stored {stored['stored']}/{expected},"
@@ -491,8 +510,7 @@ def _pg_restart(p: Platform, args: argparse.Namespace) -> int:
         and ready == 200
         and master_alive
     )
-    if not ok:
-        print(server.log_tail(40))
+    _print_errors(server)
     return verdict(
         ok,
         f"the platform recovered by itself {recovery:.1f} s after PostgreSQL restarted (limit {args.recover_within:.0f} s),"

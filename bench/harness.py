@@ -68,6 +68,23 @@ class Server:
             return ""
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
+    def errors(self, top: int = 8) -> list[tuple[str, int]]:
+        """The most frequent exception lines in the server's log (tracebacks' last lines and the
+        `exc` of JSON log lines), to say why requests failed."""
+        import re
+        from collections import Counter
+
+        if self.log is None or not self.log.exists():
+            return []
+        found: Counter[str] = Counter()
+        pattern = re.compile(r"([A-Za-z_.]+(?:Error|Exception|Detected|Violation|Shutdown)): ([^\n]{0,150})")
+        # JSON log lines carry the traceback escaped: unescape to see its lines.
+        text = self.log.read_text(errors="replace").replace("\\n", "\n").replace('\\"', '"')
+        for line in text.splitlines():
+            for name, detail in pattern.findall(line):
+                found[f"{name}: {detail.strip()}"] += 1
+        return found.most_common(top)
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
@@ -102,7 +119,8 @@ class Platform:
         try:
             if reachable(PG_URL):
                 self.pg_db = f"mcu_{self.prefix}_{uuid.uuid4().hex[:8]}"
-                self._admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+                # pre-ping: the PostgreSQL restart fault leaves this pooled connection dead
+                self._admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
                 with self._admin.connect() as c:
                     c.execute(text(f'CREATE DATABASE "{self.pg_db}"'))
                 self.url = make_url(PG_URL).set(database=self.pg_db).render_as_string(hide_password=False)

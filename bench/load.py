@@ -174,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"    {kind:<10} {len(values):7d}  service p50 {quantile(values, 50) * 1000:7.0f} ms"
                 f"  p99 {quantile(values, 99) * 1000:7.0f} ms"
             )
+        for line, count in server.errors():
+            print(f"  server log: {count} × {line}")
         passed = ended_in_time and not errors and achieved >= 0.95 * args.rate
         return verdict(
             passed,
