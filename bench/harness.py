@@ -138,6 +138,7 @@ class Platform:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second TERM must not cut the teardown short
         for server in self.servers:
             server.stop()
         if self._engine is not None:
