@@ -28,7 +28,10 @@ def make_user(
 
     with app.app_context(), Session(engine(), expire_on_commit=False) as s:
         user = User(
-            login=login, full_name=login, password_hash=hash_password(PASSWORD), is_platform_admin=admin,
+            login=login,
+            full_name=login,
+            password_hash=hash_password(PASSWORD),
+            is_platform_admin=admin,
             analyst_region=region,
         )
         s.add(user)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
@@ -83,8 +83,23 @@ def engine() -> Engine:
 def get_session() -> Session:
     """The request's session, opened on first use."""
     if "db_session" not in g:
-        g.db_session = Session(engine(), expire_on_commit=False)
+        g.db_session = Session(
+            writer_bind(engine(), request.method not in SAFE_METHODS), expire_on_commit=False
+        )
     return g.db_session
+
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def writer_bind(bind: Engine, writes: bool = True) -> Engine:
+    """The bind for a unit of work that writes. On SQLite a transaction that has read and then
+    writes fails at once ("database is locked", no waiting) when another writer committed in
+    between; taking the write lock at BEGIN makes concurrent writers queue instead (busy_timeout).
+    PostgreSQL needs nothing."""
+    if writes and bind.dialect.name == "sqlite":
+        return bind.execution_options(sqlite_begin="IMMEDIATE")
+    return bind
 
 
 def _close_session(exc: BaseException | None) -> None:
@@ -98,7 +113,7 @@ def _close_session(exc: BaseException | None) -> None:
 @contextmanager
 def session_scope() -> Iterator[Session]:
     """A unit of work for CLI commands and jobs: commit on success, roll back on error."""
-    with Session(engine(), expire_on_commit=False) as session:
+    with Session(writer_bind(engine()), expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

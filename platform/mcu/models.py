@@ -7,13 +7,14 @@ from mcu.analytics.models import (
     KpiRollup,
     KpiRollupAnswerHours,
     KpiRollupIndicator,
+    KpiRollupStale,
     KpiRollupState,
     KpiValue,
 )
 from mcu.audit.models import AuditRecord
 from mcu.auth.models import LoginAttempt, RoleAssignment, User
 from mcu.emergencies.models import Emergency
-from mcu.messages.models import Assignment, Citizen, Deadline, Event, Message
+from mcu.messages.models import Assignment, Citizen, Deadline, Event, IntakeItem, Message
 from mcu.notifications.models import MailOutbox, Notification
 from mcu.participation.models import ParticipationEvent
 from mcu.reports.models import Report
@@ -29,9 +30,11 @@ __all__ = [
     "Emergency",
     "Event",
     "InformationCampaign",
+    "IntakeItem",
     "KpiRollup",
     "KpiRollupAnswerHours",
     "KpiRollupIndicator",
+    "KpiRollupStale",
     "KpiRollupState",
     "KpiValue",
     "LoginAttempt",

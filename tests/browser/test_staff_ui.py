@@ -142,7 +142,7 @@ def test_a_hostile_post_is_inert_in_the_inbox_and_the_card(loaded_app, server, p
         page.wait_for_load_state("load")
         assert page.evaluate("window.__xss") is None, path
         assert page.locator("img[src=x]").count() == 0
-        assert '<script>window.__xss=2</script>' in page.inner_text("main")  # shown as text
+        assert "<script>window.__xss=2</script>" in page.inner_text("main")  # shown as text
     assert page.dialogs == []  # type: ignore[attr-defined]
     _shot(page, "07-hostile-post-card")
 

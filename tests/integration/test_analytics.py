@@ -129,7 +129,12 @@ def test_flow_counts_new_repeated_overdue_and_postponed(kond):
         s, config, datetime(2026, 10, 20, 10, tzinfo=UTC), "education"
     )  # due in November, unanswered
     ops.extend(
-        session=s, config=config, message=first, days=10, actor="user:head", reason="нужна проверка",
+        session=s,
+        config=config,
+        message=first,
+        days=10,
+        actor="user:head",
+        reason="нужна проверка",
         now=first.received_at + timedelta(days=3),
     )
     s.commit()

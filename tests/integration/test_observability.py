@@ -14,7 +14,9 @@ from mcu.observability.logs import JsonFormatter
 
 def _sample(body: str, name: str, **labels: str) -> float:
     want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))  # the exposition sorts them
-    pattern = rf"^{re.escape(name)}\{{{re.escape(want)}\}} (\S+)$" if labels else rf"^{re.escape(name)} (\S+)$"
+    pattern = (
+        rf"^{re.escape(name)}\{{{re.escape(want)}\}} (\S+)$" if labels else rf"^{re.escape(name)} (\S+)$"
+    )
     found = re.search(pattern, body, re.M)
     return float(found.group(1)) if found else 0.0
 
@@ -24,14 +26,19 @@ def test_metrics_count_intake_rules_deadlines_and_latency(loaded_app):
     client, headers = loaded_app.test_client(), {"Authorization": "Bearer " + out.split()[0]}
     before = client.get("/metrics").get_data(as_text=True)
     for text_ in ("Яма на дороге у школы", "Не вывозят мусор третью неделю"):
-        assert client.post(
-            "/api/v1/kondinsky/messages", headers=headers, json={"channel": "pos", "text": text_}
-        ).status_code == 201
+        assert (
+            client.post(
+                "/api/v1/kondinsky/messages", headers=headers, json={"channel": "pos", "text": text_}
+            ).status_code
+            == 201
+        )
     after = client.get("/metrics").get_data(as_text=True)
     intake = "mcu_intake_messages_total"
-    assert _sample(after, intake, tenant="kondinsky", channel="pos") - _sample(
-        before, intake, tenant="kondinsky", channel="pos"
-    ) == 2
+    assert (
+        _sample(after, intake, tenant="kondinsky", channel="pos")
+        - _sample(before, intake, tenant="kondinsky", channel="pos")
+        == 2
+    )
     rules = "mcu_rule_evaluations_total"
     assert _sample(after, rules, tenant="kondinsky", event="message_received") > _sample(
         before, rules, tenant="kondinsky", event="message_received"

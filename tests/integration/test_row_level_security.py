@@ -63,7 +63,9 @@ def test_a_scoped_transaction_sees_and_writes_only_its_district(loaded_app):
             conn.execute(text(f"grant select, insert on all tables in schema public to {PROBE}"))
         with engine().begin() as conn:
             conn.execute(text(f"set local role {PROBE}"))
-            assert conn.execute(text("select count(distinct tenant_id) from message")).scalar() == 2  # unscoped
+            assert (
+                conn.execute(text("select count(distinct tenant_id) from message")).scalar() == 2
+            )  # unscoped
             conn.execute(text("select set_config('mcu.tenant_id', :t, true)"), {"t": str(ids["kondinsky"])})
             seen = conn.execute(text("select distinct tenant_id from message")).scalars().all()
             assert seen == [ids["kondinsky"]]
@@ -94,4 +96,7 @@ def test_a_district_request_runs_every_transaction_scoped(loaded_app):
         assert session.exec(setting).one()[0] == str(ids["kondinsky"])  # the next transaction too
     with loaded_app.test_request_context("/region/khmao/"):
         loaded_app.preprocess_request()
-        assert get_session().exec(text("select current_setting('mcu.tenant_id', true)")).one()[0] in (None, "")
+        assert get_session().exec(text("select current_setting('mcu.tenant_id', true)")).one()[0] in (
+            None,
+            "",
+        )

@@ -47,6 +47,7 @@ def test_migrations_down_to_base_and_up_again(app):
 CROSS_TENANT_INDEXES = {
     "ix_deadline_pending_due": "the worker claims due deadlines of every district",
     "ix_mail_outbox_status_next": "the worker sends due e-mail of every district",
+    "ix_intake_item_queued": "the worker takes queued intake of every district",
 }
 
 

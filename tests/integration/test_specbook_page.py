@@ -9,7 +9,9 @@ from tests.unit.test_specbook import SPECS
 
 
 def _title(slug: str) -> str:
-    path = next(p for p in (SPECS / "clauses").glob("*.yaml") if yaml.safe_load(p.read_text())["tenant"] == slug)
+    path = next(
+        p for p in (SPECS / "clauses").glob("*.yaml") if yaml.safe_load(p.read_text())["tenant"] == slug
+    )
     return yaml.safe_load(path.read_text())["title"]
 
 

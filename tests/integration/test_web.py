@@ -124,6 +124,9 @@ def test_every_object_route_is_404_for_another_tenants_object(loaded_app):
             "decision": "Проект бюджета одобрен",
         },
     )
+    queued = client.post(
+        "/api/v1/kondinsky/intake", headers=owner, json={"channel": "pos", "text": "Яма на дороге у школы"}
+    )
     report = client.post("/api/v1/kondinsky/reports/rating/generate?period=2026-03", headers=owner)
     roadmap = client.post(
         "/api/v1/kondinsky/roadmaps",
@@ -148,6 +151,7 @@ def test_every_object_route_is_404_for_another_tenants_object(loaded_app):
         "report_uuid": report.get_json()["id"],
         "participation_id": hearing.get_json()["id"],
         "message_id": message.get_json()["id"],
+        "item_id": queued.get_json()["id"],
         "emergency_id": emergency["id"],
         "notification_id": inbox["notifications"][0]["id"],
     }
@@ -179,6 +183,7 @@ def test_every_object_route_is_404_for_another_tenants_object(loaded_app):
     )
     assert client.get(f"/api/v1/kondinsky/roadmaps/{ids['roadmap_id']}", headers=owner).status_code == 200
     assert client.get(f"/api/v1/kondinsky/campaigns/{ids['campaign_id']}", headers=owner).status_code == 200
+    assert client.get(f"/api/v1/kondinsky/intake/{ids['item_id']}", headers=owner).status_code == 200
 
 
 def _roster(app, slug):

@@ -51,7 +51,9 @@ def test_login_sets_a_hardened_cookie_and_logout_ends_the_session(loaded_app):
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
     assert client.get("/t/kondinsky/messages").status_code == 200
-    assert client.post("/logout", data={"csrf_token": csrf(client, "/t/kondinsky/messages")}).status_code == 302
+    assert (
+        client.post("/logout", data={"csrf_token": csrf(client, "/t/kondinsky/messages")}).status_code == 302
+    )
     assert client.get("/t/kondinsky/messages").status_code == 302
     with loaded_app.app_context(), Session(engine()) as s:
         logins = s.exec(select(AuditRecord).where(AuditRecord.action == "user.login")).all()
@@ -82,7 +84,8 @@ def test_open_redirect_after_login_is_refused(loaded_app):
     client = loaded_app.test_client()
     token = csrf(client, "/login")
     response = client.post(
-        "/login", data={"login": "koord", "password": PASSWORD, "csrf_token": token, "next": "//evil.example/"}
+        "/login",
+        data={"login": "koord", "password": PASSWORD, "csrf_token": token, "next": "//evil.example/"},
     )
     assert response.headers["Location"] == "/"
 
@@ -105,7 +108,17 @@ def test_cli_manages_users_and_a_reset_ends_open_sessions(loaded_app):
     assert _login(client, "root-admin", second).status_code == 302
 
     granted = runner.invoke(
-        args=["users", "add", "ivanova", "--tenant", "kondinsky", "--role", "mcu-coordinator", "--name", "Иванова"]
+        args=[
+            "users",
+            "add",
+            "ivanova",
+            "--tenant",
+            "kondinsky",
+            "--role",
+            "mcu-coordinator",
+            "--name",
+            "Иванова",
+        ]
     )
     assert granted.exit_code == 0, granted.output
     bad = runner.invoke(args=["users", "grant", "ivanova", "--tenant", "kondinsky", "--role", "nope"])
@@ -221,7 +234,12 @@ def test_the_curator_administers_the_districts_users_on_the_page(loaded_app):
     token = csrf(curator, "/t/kondinsky/users")
     made = curator.post(
         "/t/kondinsky/users",
-        data={"csrf_token": token, "login": "Petrova", "full_name": "Петрова А. С.", "role": "mcu-coordinator"},
+        data={
+            "csrf_token": token,
+            "login": "Petrova",
+            "full_name": "Петрова А. С.",
+            "role": "mcu-coordinator",
+        },
     )
     html = made.get_data(as_text=True)
     assert made.status_code == 200
@@ -332,7 +350,11 @@ def test_bulk_assignment_reports_what_it_did(loaded_app):
 def test_personal_data_is_masked_for_roles_without_need_and_every_view_is_audited(loaded_app):
     message = _message(
         loaded_app,
-        citizen={"full_name": "Петрова Анна Сергеевна", "phone": "+7 912 345-67-89", "email": "anna@example.ru"},
+        citizen={
+            "full_name": "Петрова Анна Сергеевна",
+            "phone": "+7 912 345-67-89",
+            "email": "anna@example.ru",
+        },
     )
     card = f"/t/kondinsky/messages/{message['id']}"
     media = staff_client(loaded_app, grants=(("kondinsky", "media_officer"),))
@@ -387,14 +409,23 @@ def test_a_roadmap_is_drawn_up_signed_in_order_and_carried_out_on_the_pages(load
     curator (Регламент Прил. 1), each from their own position; then a measure is carried out."""
     head = staff_client(loaded_app, grants=(("kondinsky", "mcu_head"),))
     token = csrf(head, "/t/kondinsky/roadmaps")
-    made = head.post("/t/kondinsky/roadmaps", data={"csrf_token": token, "block": "roads", "period": "2026-11"})
+    made = head.post(
+        "/t/kondinsky/roadmaps", data={"csrf_token": token, "block": "roads", "period": "2026-11"}
+    )
     assert made.status_code == 302
     card = made.headers["Location"]
-    head.post(f"{card}/measure", data={"csrf_token": token, "title": "Ямочный ремонт ул. Ленина", "executor": "МКУ УКС"})
+    head.post(
+        f"{card}/measure",
+        data={"csrf_token": token, "title": "Ямочный ремонт ул. Ленина", "executor": "МКУ УКС"},
+    )
     page = head.get(card).get_data(as_text=True)
-    assert "Ямочный ремонт ул. Ленина" in page and "проект" in page, re.findall(r"class=\"flash\"[^>]*>([^<]+)", page)
+    assert "Ямочный ремонт ул. Ленина" in page and "проект" in page, re.findall(
+        r"class=\"flash\"[^>]*>([^<]+)", page
+    )
     early = head.post(f"{card}/approve", data={"csrf_token": token})
-    assert "сначала дорожную карту согласовывают" in head.get(early.headers["Location"]).get_data(as_text=True)
+    assert "сначала дорожную карту согласовывают" in head.get(early.headers["Location"]).get_data(
+        as_text=True
+    )
 
     deputy = staff_client(
         loaded_app, grants=(("kondinsky", "block_curator"),), positions={"kondinsky": "deputy-heads"}
@@ -411,10 +442,15 @@ def test_a_roadmap_is_drawn_up_signed_in_order_and_carried_out_on_the_pages(load
     assert "УТВЕРЖДАЮ" in page and "Первый заместитель главы Кондинского района" in page
     assert "Добавить мероприятие" not in page  # read-only once approved
     measure = re.search(r'name="measure" value="([0-9a-f-]{36})"', page).group(1)
-    done = curator.post(f"{card}/done", data={"csrf_token": curator_token, "measure": measure, "evidence": "акт № 12"})
+    done = curator.post(
+        f"{card}/done", data={"csrf_token": curator_token, "measure": measure, "evidence": "акт № 12"}
+    )
     assert "акт № 12" in curator.get(done.headers["Location"]).get_data(as_text=True)
     docx = curator.get(f"{card}/document.docx")
     assert docx.status_code == 200 and docx.data[:2] == b"PK"
-    assert staff_client(loaded_app, grants=(("kondinsky", "media_officer"),)).post(
-        f"{card}/amend", data={"csrf_token": curator_token}
-    ).status_code == 403
+    assert (
+        staff_client(loaded_app, grants=(("kondinsky", "media_officer"),))
+        .post(f"{card}/amend", data={"csrf_token": curator_token})
+        .status_code
+        == 403
+    )

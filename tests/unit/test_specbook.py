@@ -83,7 +83,10 @@ def test_a_clean_made_up_spec_passes(tmp_path):
         (FEATURE.replace("@alpha @reglament_1", "@alpha"), "нет тега пункта"),
         (FEATURE.replace("@reglament_1", "@reglament_1 @reglament_9"), "тег @reglament_9: такого пункта нет"),
         (FEATURE.replace("# language: ru\n", ""), "# language: ru"),
-        (FEATURE.replace("  Сценарий: Сообщение уходит руководителю блока\n", ""), "не разбирается парсером Gherkin"),
+        (
+            FEATURE.replace("  Сценарий: Сообщение уходит руководителю блока\n", ""),
+            "не разбирается парсером Gherkin",
+        ),
         (FEATURE.replace("@reglament_1", "@reglament_1 @reglament_2"), "отмечен not_automated, а сценарий"),
     ],
 )
@@ -95,7 +98,9 @@ def test_the_lint_names_each_kind_of_problem(tmp_path, feature, expected):
 def test_an_automated_clause_without_a_scenario_is_reported(tmp_path):
     feature = FEATURE.replace("@alpha @reglament_1", "@alpha @not_in_decree")
     problems = [str(p) for p in lint(_specs(tmp_path, feature))]
-    assert problems == ["clauses/alpha.yaml reglament_1: отмечен automated, но ни один сценарий его не проверяет"]
+    assert problems == [
+        "clauses/alpha.yaml reglament_1: отмечен automated, но ни один сценарий его не проверяет"
+    ]
 
 
 def test_two_step_definitions_with_the_same_text_are_reported(tmp_path):
@@ -103,12 +108,12 @@ def test_two_step_definitions_with_the_same_text_are_reported(tmp_path):
     steps.mkdir()
     (steps / "a.py").write_text('@given(parsers.parse("район «{name}»"))\ndef a(): ...\n', encoding="utf-8")
     (steps / "b.py").write_text(
-        textwrap.dedent('''
+        textwrap.dedent("""
             @given(parsers.parse("район «{name}»"))
             def b(): ...
             @then("другое")
             def c(): ...
-        '''),
+        """),
         encoding="utf-8",
     )
     problems = [str(p) for p in lint(_specs(tmp_path), steps)]
@@ -121,7 +126,13 @@ def test_the_book_shows_each_runs_result(tmp_path):
     results.mkdir()
     case = {"scenario": "Сообщение уходит руководителю блока", "tags": ["alpha", "reglament_1"]}
     (results / "spec-results-sqlite.json").write_text(
-        json.dumps({"database": "sqlite", "finished_at": "2026-12-04T10:00:00+00:00", "cases": [{**case, "outcome": "passed"}]}),
+        json.dumps(
+            {
+                "database": "sqlite",
+                "finished_at": "2026-12-04T10:00:00+00:00",
+                "cases": [{**case, "outcome": "passed"}],
+            }
+        ),
         encoding="utf-8",
     )
     (section,) = build(specs, results).sections

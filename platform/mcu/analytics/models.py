@@ -96,3 +96,14 @@ class KpiRollupState(SQLModel, table=True):
     timezone: str = Field(max_length=64)
     digest: str = Field(max_length=64)
     built_at: datetime = ts_field(default_factory=utcnow)
+
+
+class KpiRollupStale(TenantOwned, table=True):
+    """A district-day whose rollup rows may lag its messages: every transaction that changes a
+    message adds one when it commits. There is no unique key on purpose — concurrent writers of
+    the same day never wait for each other; the reader or worker that recomputes the day deletes
+    the marks it saw (mcu.analytics.rollup.catch_up)."""
+
+    __tablename__ = "kpi_rollup_stale"
+
+    day: date

@@ -9,11 +9,14 @@ Owns the `kpi_rollup*` tables (mcu.analytics.models):
 - kpi_rollup_answer_hours — answered messages per day × bucket of hours to the answer;
 - kpi_rollup_state — built for which time zone and methodologies.
 
-Kept current in the writer's transaction: a session hook notes every flushed message and every
-message event, and the district-days they fall on are recomputed from the source rows — by the
-same INSERT … SELECT … GROUP BY the full rebuild runs — before the transaction commits, and
-before any rollup read in that session. Rows written with Core inserts (demo seed, bulk
-generators) bypass the hook; those writers end with `rebuild`.
+Kept current by marks: a session hook notes every flushed message and every message event, and
+the writer's transaction adds a mark for each district-day they fall on (kpi_rollup_stale — no
+unique key, so concurrent writers never wait for one another). A reader takes the stored rows of
+unmarked days and computes the marked days afresh, by the same SELECT … GROUP BY the rebuild
+runs; the worker folds marked days into the stored rows every round (catch_up_all), under a lock
+on the district's state row. A reader therefore never sees a stale figure, never writes, and a
+writer pays one small INSERT. Rows written with Core inserts (demo seed, bulk generators) bypass the
+hook; those writers end with `rebuild`.
 
 What the rollup cannot hold is read live and added:
 - an indicator's events are counted whenever they happened; the reference counts those before
@@ -48,7 +51,14 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
-from mcu.analytics.models import KpiRollup, KpiRollupAnswerHours, KpiRollupIndicator, KpiRollupState
+from mcu.analytics.models import (
+    KpiRollup,
+    KpiRollupAnswerHours,
+    KpiRollupIndicator,
+    KpiRollupStale,
+    KpiRollupState,
+)
+from mcu.ids import uuid7
 from mcu.messages.lifecycle import OPEN
 from mcu.messages.models import Event, Message
 from mcu.sqltypes import utcnow
@@ -63,6 +73,7 @@ R = KpiRollup.__table__
 RI = KpiRollupIndicator.__table__
 RA = KpiRollupAnswerHours.__table__
 RS = KpiRollupState.__table__
+S = KpiRollupStale.__table__
 WEEK_HOURS = 168
 PENDING = "mcu.analytics.rollup.pending"  # session.info key: {(tenant_id, kind, value)}
 DAY = timedelta(days=1)
@@ -98,10 +109,14 @@ def digest(config: TenantConfig) -> str:
 
 def ready(session: Session, configs: Iterable[TenantConfig]) -> set[int]:
     """The districts whose rollup is built for their current configuration."""
+    return ready_on(session.connection(), configs)
+
+
+def ready_on(conn: sa.Connection, configs: Iterable[TenantConfig]) -> set[int]:
     configs = list(configs)
     if not configs:
         return set()
-    rows = session.connection().execute(
+    rows = conn.execute(
         sa.select(RS.c.tenant_id, RS.c.digest).where(RS.c.tenant_id.in_([c.tenant_id for c in configs]))
     )
     built = dict(rows.all())
@@ -187,6 +202,17 @@ def _statements(
     tenant_id: int, tz: ZoneInfo, methodologies: dict[str, dict], dialect: str, days: list[date] | None
 ) -> list[sa.Insert]:
     """INSERT … SELECT … GROUP BY for one district, all its days or the given ones."""
+    return [
+        sa.insert(table).from_select([c.name for c in table.c], query)
+        for table, query in _selects(tenant_id, tz, methodologies, dialect, days)
+    ]
+
+
+def _selects(
+    tenant_id: int, tz: ZoneInfo, methodologies: dict[str, dict], dialect: str, days: list[date] | None
+) -> list[tuple[sa.Table, sa.Select]]:
+    """What each rollup table holds for one district, all its days or the given ones, computed
+    from the messages and their log: (table, SELECT giving its columns in order)."""
     from mcu.analytics.kpi import message_condition
 
     where = [M.c.tenant_id == tenant_id, M.c.status != "duplicate"]
@@ -221,8 +247,8 @@ def _statements(
         else sa.null()
     )
     out = [
-        sa.insert(R).from_select(
-            [c.name for c in R.c],
+        (
+            R,
             sa.select(
                 M.c.tenant_id,
                 day,
@@ -251,14 +277,13 @@ def _statements(
     hours = _hours(sa.func.coalesce(M.c.registered_at, M.c.received_at), M.c.answered_at, dialect)
     bucket = hour_bucket(hours, dialect).label("bucket")
     out.append(
-        sa.insert(RA).from_select(
-            ["tenant_id", "day", "bucket", "answered"],
+        (
+            RA,
             sa.select(M.c.tenant_id, day, bucket, sa.func.count())
             .where(*where, M.c.answered_at.is_not(None))
             .group_by(M.c.tenant_id, day, bucket),
         )
     )
-    columns = ["tenant_id", "day", "indicator_id", "position_id", "numerator", "denominator"]
     for iid, m in methodologies.items():
         den = message_condition(m.get("denominator"), None)
         num = sa.and_(den, message_condition(m.get("numerator"), None))
@@ -293,7 +318,7 @@ def _statements(
                 .group_by(M.c.tenant_id, day, position)
                 .having(sa.func.count().filter(den) > 0)
             )
-        out.append(sa.insert(RI).from_select(columns, query))
+        out.append((RI, query))
     return out
 
 
@@ -309,8 +334,7 @@ def _routed_join(routed: sa.Alias, end: datetime | None = None) -> sa.ColumnElem
     return sa.and_(*parts)
 
 
-def _write(session: Session, config: TenantConfig, days: list[date] | None) -> None:
-    conn = session.connection()
+def _write(conn: sa.Connection, config: TenantConfig, days: list[date] | None) -> None:
     tid = config.tenant_id
     for table in (R, RI, RA):
         where = [table.c.tenant_id == tid]
@@ -324,8 +348,10 @@ def _write(session: Session, config: TenantConfig, days: list[date] | None) -> N
 def rebuild(session: Session, config: TenantConfig) -> None:
     """Rebuild a district's rollup from its messages and their log, in the caller's transaction."""
     _pending(session).difference_update({p for p in _pending(session) if p[0] == config.tenant_id})
-    _write(session, config, None)
     conn = session.connection()
+    conn.execute(sa.select(RS.c.tenant_id).where(RS.c.tenant_id == config.tenant_id).with_for_update())
+    _write(conn, config, None)
+    conn.execute(sa.delete(S).where(S.c.tenant_id == config.tenant_id))
     conn.execute(sa.delete(RS).where(RS.c.tenant_id == config.tenant_id))
     conn.execute(
         sa.insert(RS).values(
@@ -376,8 +402,12 @@ def _note_writes(session: OrmSession, _context: Any) -> None:
 
 @sa_event.listens_for(OrmSession, "before_commit")
 def _before_commit(session: OrmSession) -> None:
+    # Also fired when a savepoint is released: the marks wait for the transaction's own commit
+    # (one INSERT for all its writes), and a reader in between marks them itself (_source).
+    if session.in_nested_transaction():
+        return
     session.flush()
-    refresh(session)
+    _mark(session)
 
 
 @sa_event.listens_for(OrmSession, "after_transaction_end")
@@ -386,8 +416,10 @@ def _forget(session: OrmSession, transaction: Any) -> None:
         session.info.pop(PENDING, None)
 
 
-def refresh(session: OrmSession) -> None:
-    """Recompute the district-days the session's flushed writes touched (a no-op without any)."""
+def _mark(session: OrmSession) -> None:
+    """Add a stale mark for each built district-day the session's flushed writes touched, in the
+    session's transaction. A writer does no more: recomputing the day here
+    would have concurrent writers of one district-day delete and re-insert the same rows."""
     pending = session.info.get(PENDING)
     if not pending:
         return
@@ -396,33 +428,106 @@ def refresh(session: OrmSession) -> None:
     for tid, kind, value in pending:
         by_tenant[tid].add((kind, value))
     conn = session.connection()
-    states = dict(
-        conn.execute(
+    zones = {
+        tid: tz
+        for tid, tz in conn.execute(
             sa.select(RS.c.tenant_id, RS.c.timezone).where(RS.c.tenant_id.in_(list(by_tenant)))
-        ).all()
-    )
+        )
+    }
+    rows = []
+    for tid, marks in by_tenant.items():
+        if tid not in zones:
+            continue  # not built: read directly until rebuilt
+        moments = [v for k, v in marks if k == "at"]
+        ids = []
+        for kind, value in marks:
+            if kind != "message":
+                continue
+            known = session.identity_map.get(session.identity_key(Message, (tid, value)))
+            if known is not None and known.received_at is not None:
+                moments.append(known.received_at)
+            else:
+                ids.append(value)
+        if ids:
+            moments += conn.execute(
+                sa.select(M.c.received_at).where(M.c.tenant_id == tid, M.c.id.in_(ids))
+            ).scalars()
+        tz = ZoneInfo(zones[tid])
+        days = {(m if m.tzinfo else m.replace(tzinfo=UTC)).astimezone(tz).date() for m in moments}
+        rows += [{"tenant_id": tid, "id": uuid7(), "day": day} for day in sorted(days)]
+    if rows:
+        conn.execute(sa.insert(S), rows)
+
+
+def _source(session: OrmSession, table: sa.Table, tenant_ids: Iterable[int]) -> sa.FromClause:
+    """The rollup table as a reader must see it for these districts: its rows, except that each
+    marked day (the session's own writes included) is computed afresh from the messages. Readers
+    never write: no lock, no write transaction on SQLite, nothing for a GET to roll back."""
+    _mark(session)
+    tenant_ids = sorted(set(tenant_ids))
+    conn = session.connection()
+    marked: dict[int, set[date]] = defaultdict(set)
+    if tenant_ids:
+        for tid, day in conn.execute(
+            sa.select(S.c.tenant_id, S.c.day).where(S.c.tenant_id.in_(tenant_ids)).distinct()
+        ):
+            marked[tid].add(day if isinstance(day, date) else date.fromisoformat(day))
+    if not marked:
+        return table
     from mcu.tenancy.models import Tenant
     from mcu.tenancy.queries import current_config
 
-    for tid, marks in by_tenant.items():
-        if tid not in states:
-            continue  # not built: read directly until rebuilt
+    kept = sa.and_(
+        *(sa.or_(table.c.tenant_id != tid, table.c.day.not_in(sorted(days))) for tid, days in marked.items())
+    )
+    parts: list[sa.Select] = [sa.select(*table.c).where(kept)]
+    for tid, days in sorted(marked.items()):
         tenant = session.get(Tenant, tid)
         config = current_config(session, tenant) if tenant else None
         if config is None:
+            continue  # readers of an unconfigured district do not use the rollup
+        fresh = _selects(tid, config.tz, rolled_methodologies(config), conn.dialect.name, sorted(days))
+        parts += [query for t, query in fresh if t is table]
+    return sa.union_all(*parts).subquery(table.name)
+
+
+def catch_up(session: OrmSession, conn: sa.Connection, tenant_ids: Iterable[int]) -> int:
+    """Recompute each marked day of these districts and delete the marks seen; the days done.
+    One recomputation per district at a time: the state row is locked first (PostgreSQL), so two
+    workers never rewrite the same rows side by side. A writer that commits a mark meanwhile is
+    safe: its mark was not seen, so it stays for the next round."""
+    from mcu.tenancy.models import Tenant
+    from mcu.tenancy.queries import current_config
+
+    done = 0
+    for tid in sorted(set(tenant_ids)):
+        locked = conn.execute(
+            sa.select(RS.c.tenant_id).where(RS.c.tenant_id == tid).with_for_update()
+        ).first()
+        marks = conn.execute(sa.select(S.c.id, S.c.day).where(S.c.tenant_id == tid)).all()
+        if not marks:
             continue
-        moments = [v for k, v in marks if k == "at"]
-        ids = [v for k, v in marks if k == "message"]
-        if ids:
-            moments += (
-                conn.execute(sa.select(M.c.received_at).where(M.c.tenant_id == tid, M.c.id.in_(ids)))
-                .scalars()
-                .all()
-            )
-        tz = config.tz
-        days = sorted({(m if m.tzinfo else m.replace(tzinfo=UTC)).astimezone(tz).date() for m in moments})
-        if days:
-            _write(session, config, days)
+        tenant = session.get(Tenant, tid)
+        config = current_config(session, tenant) if tenant and locked else None
+        if config is not None and tid in ready_on(conn, [config]):
+            days = sorted({d if isinstance(d, date) else date.fromisoformat(d) for _, d in marks})
+            _write(conn, config, days)
+            done += len(days)
+        # Marks of a district that is not built (or no longer matches its configuration) go too:
+        # readers compute it directly, and its rebuild starts from the messages.
+        conn.execute(sa.delete(S).where(S.c.tenant_id == tid, S.c.id.in_([m[0] for m in marks])))
+    return done
+
+
+def catch_up_all(engine: sa.Engine) -> int:
+    """The worker's round: recompute every marked day of every district and fold it into the
+    rollup, so readers have few days to compute afresh; the days done."""
+    from mcu.db import writer_bind
+
+    with OrmSession(writer_bind(engine)) as session, session.begin():
+        conn = session.connection()
+        tenant_ids = conn.execute(sa.select(S.c.tenant_id).distinct()).scalars().all()
+        return catch_up(session, conn, tenant_ids) if tenant_ids else 0
 
 
 # ---------------------------------------------------------------- reading
@@ -431,15 +536,15 @@ def counts_by_days(
 ) -> dict[tuple, int]:
     """Messages received on the days of each [first, after) range, per block (and settlement):
     {(range index, block, [settlement]): count}, None for an absent block or settlement."""
-    refresh(session)
     if not ranges:
         return {}
-    bucket = sa.case(*((sa.and_(R.c.day >= s, R.c.day < e), i) for i, (s, e) in enumerate(ranges)))
-    where = sa.or_(*(sa.and_(R.c.day >= s, R.c.day < e) for s, e in ranges))
-    group = [R.c.block_id, R.c.settlement_id] if by_settlement else [R.c.block_id]
+    r = _source(session, R, [tenant_id])
+    bucket = sa.case(*((sa.and_(r.c.day >= s, r.c.day < e), i) for i, (s, e) in enumerate(ranges)))
+    where = sa.or_(*(sa.and_(r.c.day >= s, r.c.day < e) for s, e in ranges))
+    group = [r.c.block_id, r.c.settlement_id] if by_settlement else [r.c.block_id]
     rows = session.connection().execute(
-        sa.select(bucket, *group, sa.func.sum(R.c.received))
-        .where(R.c.tenant_id == tenant_id, where)
+        sa.select(bucket, *group, sa.func.sum(r.c.received))
+        .where(r.c.tenant_id == tenant_id, where)
         .group_by(bucket, *group)
     )
     return {(row[0], *(v or None for v in row[1:-1])): int(row[-1]) for row in rows if row[-1]}
@@ -449,17 +554,17 @@ def indicator_sums(
     session: Session, tenant_ids: list[int], first: date, after: date
 ) -> dict[int, dict[tuple[str, str], tuple[int, int]]]:
     """{tenant: {(indicator, position): (numerator, denominator)}} over the days [first, after)."""
-    refresh(session)
+    ri = _source(session, RI, tenant_ids)
     rows = session.connection().execute(
         sa.select(
-            RI.c.tenant_id,
-            RI.c.indicator_id,
-            RI.c.position_id,
-            sa.func.sum(RI.c.numerator),
-            sa.func.sum(RI.c.denominator),
+            ri.c.tenant_id,
+            ri.c.indicator_id,
+            ri.c.position_id,
+            sa.func.sum(ri.c.numerator),
+            sa.func.sum(ri.c.denominator),
         )
-        .where(RI.c.tenant_id.in_(tenant_ids), RI.c.day >= first, RI.c.day < after)
-        .group_by(RI.c.tenant_id, RI.c.indicator_id, RI.c.position_id)
+        .where(ri.c.tenant_id.in_(tenant_ids), ri.c.day >= first, ri.c.day < after)
+        .group_by(ri.c.tenant_id, ri.c.indicator_id, ri.c.position_id)
     )
     out: dict[int, dict[tuple[str, str], tuple[int, int]]] = defaultdict(dict)
     for tid, iid, pos, n, d in rows:
@@ -481,7 +586,6 @@ def unsettled(
     whose rows say such an event exists (kpi_rollup.last_event_at), then per message through
     ix_event_tenant_subject. None when no day has one (a running period)."""
     # The caller limits the messages to the period: only the start matters here.
-    refresh(session)
     if not kinds:
         return None
     # A running period has no event after its end: one probe of ix_event_tenant_kind_at says so
@@ -497,12 +601,13 @@ def unsettled(
     )
     if after_end is None:
         return None
+    r = _source(session, R, tenant_ids)
     rows = (
         session.connection()
         .execute(
-            sa.select(R.c.tenant_id, sa.func.min(R.c.day))
-            .where(R.c.tenant_id.in_(tenant_ids), R.c.day >= first, R.c.day < after, R.c.last_event_at >= end)
-            .group_by(R.c.tenant_id)
+            sa.select(r.c.tenant_id, sa.func.min(r.c.day))
+            .where(r.c.tenant_id.in_(tenant_ids), r.c.day >= first, r.c.day < after, r.c.last_event_at >= end)
+            .group_by(r.c.tenant_id)
         )
         .all()
     )
@@ -568,14 +673,15 @@ def summary(
 ) -> dict[int, dict]:
     """flow.summary from the rollup: per district, of messages received on the days [first, after)
     (= [start, end) in UTC), with overdue as it stands at `now`."""
-    refresh(session)
+    r = _source(session, R, tenant_ids)
+    ra = _source(session, RA, tenant_ids)
     conn = session.connection()
     rows = (
         conn.execute(
             sa.select(
-                R.c.tenant_id,
+                r.c.tenant_id,
                 *(
-                    sa.func.sum(R.c[c]).label(c)
+                    sa.func.sum(r.c[c]).label(c)
                     for c in (
                         "received",
                         "answered",
@@ -589,8 +695,8 @@ def summary(
                     )
                 ),
             )
-            .where(R.c.tenant_id.in_(tenant_ids), R.c.day >= first, R.c.day < after)
-            .group_by(R.c.tenant_id)
+            .where(r.c.tenant_id.in_(tenant_ids), r.c.day >= first, r.c.day < after)
+            .group_by(r.c.tenant_id)
         )
         .mappings()
         .all()
@@ -617,9 +723,9 @@ def summary(
     }
     hist: dict[int, dict[int, int]] = defaultdict(dict)
     for tid, b, n in conn.execute(
-        sa.select(RA.c.tenant_id, RA.c.bucket, sa.func.sum(RA.c.answered))
-        .where(RA.c.tenant_id.in_(tenant_ids), RA.c.day >= first, RA.c.day < after)
-        .group_by(RA.c.tenant_id, RA.c.bucket)
+        sa.select(ra.c.tenant_id, ra.c.bucket, sa.func.sum(ra.c.answered))
+        .where(ra.c.tenant_id.in_(tenant_ids), ra.c.day >= first, ra.c.day < after)
+        .group_by(ra.c.tenant_id, ra.c.bucket)
     ):
         hist[tid][int(b)] = int(n)
     out = {}

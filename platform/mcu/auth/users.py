@@ -123,7 +123,9 @@ def grant(
         kind = role_id
     else:
         if role_id in PLATFORM_ROLES:
-            raise UserError(f"роль «{role_id}» выдаётся пользователю, а не району (mcu users add --admin/--analyst)")
+            raise UserError(
+                f"роль «{role_id}» выдаётся пользователю, а не району (mcu users add --admin/--analyst)"
+            )
         raise UserError(f"роль «{role_id}» не определена в районе (есть: {', '.join(config.roles)})")
     if position_id is not None:
         position = config.roster.get(position_id)

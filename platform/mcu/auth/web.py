@@ -95,7 +95,9 @@ def requires(permission: str) -> Callable[[F], F]:
 
 def requires_region(permission: str) -> Callable[[F], F]:
     """Guard a region page (`<region>` in the URL)."""
-    return _guard(permission, lambda user, kwargs: region_access(get_session(), user, kwargs["region"], permission))
+    return _guard(
+        permission, lambda user, kwargs: region_access(get_session(), user, kwargs["region"], permission)
+    )
 
 
 def matrix_ids() -> frozenset[str]:

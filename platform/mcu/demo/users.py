@@ -49,7 +49,13 @@ def seed_demo_users(session: Session, password: str | None = None) -> tuple[str,
         if tenant.region not in regions:
             regions.add(tenant.region)
             login = f"demo.analyst.{tenant.region}"
-            _user(session, login, f"Региональный аналитик ({tenant.region}, демо)", password, analyst_region=tenant.region)
+            _user(
+                session,
+                login,
+                f"Региональный аналитик ({tenant.region}, демо)",
+                password,
+                analyst_region=tenant.region,
+            )
             made.append(DemoUser(login, "региональный аналитик", f"регион {tenant.region}"))
         grant(session, user=legal, tenant_id=tenant.id, config=config, role_id=LEGAL_REVIEWER, actor=ACTOR)
         for role_id, role in config.roles.items():
@@ -58,7 +64,12 @@ def seed_demo_users(session: Session, password: str | None = None) -> tuple[str,
             position = next((p for p in config.roster.values() if role_id in p.get("roles", [])), None)
             login = f"{tenant.slug}.{role_id}"
             name = role.get("name", role_id)
-            user = _user(session, login, f"{position.get('person') if position and position.get('person') else name} (демо)", password)
+            user = _user(
+                session,
+                login,
+                f"{position.get('person') if position and position.get('person') else name} (демо)",
+                password,
+            )
             grant(
                 session,
                 user=user,

@@ -52,7 +52,9 @@ class ActionIn(BaseModel):
     reference: str | None = Field(default=None, max_length=1000, description="Ссылка на фото, видео или трек")
 
 
-def apply_action(session: Session, config: TenantConfig, action: ActionIn, message: Message, actor: str) -> None:
+def apply_action(
+    session: Session, config: TenantConfig, action: ActionIn, message: Message, actor: str
+) -> None:
     """Do one lifecycle action on a message; raises IntakeError (a field is wrong) or
     TransitionError (the status does not allow it). The caller commits."""
     need = {
@@ -128,7 +130,11 @@ def apply_action(session: Session, config: TenantConfig, action: ActionIn, messa
         ops.refuse(session=session, config=config, message=message, actor=actor, reason=action.reason)
     elif action.action == "record_control":
         ops.record_control(
-            session=session, message=message, kind=action.control, reference=action.reference or "", actor=actor
+            session=session,
+            message=message,
+            kind=action.control,
+            reference=action.reference or "",
+            actor=actor,
         )
     else:
         ops.transition(session, message, action.action, actor=actor, reason=action.reason)

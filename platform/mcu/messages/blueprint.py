@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from mcu.auth.api import token_required
 from mcu.db import get_session
 from mcu.messages import operations as ops
+from mcu.messages import queue as intake_queue
 from mcu.messages.actions import ActionIn, apply_action
 from mcu.messages.lifecycle import TransitionError
 from mcu.messages.queries import list_messages, message_by_id, message_public
@@ -73,6 +74,44 @@ def create_message():
     response.status_code = 201 if result.created else 200
     response.headers["Location"] = url_for(".get_message", message_id=result.message.id)
     return response
+
+
+@api.post("/intake")
+@token_required
+def queue_message():
+    """The queued intake: checked now, taken through the pipeline by the worker (202)."""
+    body = json_body()
+    if "channel" not in body and g.api_token.channel_id:
+        body["channel"] = g.api_token.channel_id
+    try:
+        data = MessageIn.model_validate(body)
+        item_id, created = intake_queue.accept(
+            session=get_session(), config=g.config, data=data, actor=f"token:{g.api_token.name}"
+        )
+    except ValidationError as exc:
+        return unprocessable(field_errors(exc))
+    except ops.IntakeError as exc:
+        return unprocessable({exc.field: [str(exc)]})
+    get_session().commit()
+    location = url_for(".get_intake_item", item_id=item_id)
+    response = jsonify(
+        id=str(item_id), status="queued" if created else "accepted earlier", status_url=location
+    )
+    response.status_code = 202 if created else 200
+    response.headers["Location"] = location
+    return response
+
+
+@api.get("/intake/<uuid:item_id>")
+@token_required
+def get_intake_item(item_id: uuid.UUID):
+    item = intake_queue.item_by_id(get_session(), g.tenant.id, item_id)
+    if item is None:
+        abort(404)
+    out = intake_queue.item_public(item)
+    if item.message_id:
+        out["message_url"] = url_for(".get_message", message_id=item.message_id)
+    return jsonify(out)
 
 
 @api.get("/messages")

@@ -166,3 +166,32 @@ class Event(TenantOwned, table=True):
     actor_id: str | None = Field(default=None, max_length=120)
     reason: str | None = Field(default=None, sa_type=sa.Text)
     data: dict[str, Any] = json_field()
+
+
+class IntakeItem(TenantOwned, table=True):
+    """A message accepted by the queued intake (POST /api/v1/<t>/intake) and not yet, or already,
+    taken through the pipeline by the worker (mcu.messages.queue). Nothing is deleted: a refused
+    item keeps its payload and the reason."""
+
+    __tablename__ = "intake_item"
+    __table_args__ = (
+        # Idempotent like the message itself: a replayed delivery finds the item it made.
+        sa.UniqueConstraint("tenant_id", "channel_id", "external_id", name="uq_intake_item_external"),
+        # The worker takes queued items of every tenant, oldest first: an index over those only.
+        sa.Index(
+            "ix_intake_item_queued",
+            "accepted_at",
+            postgresql_where=sa.text("status = 'queued'"),
+            sqlite_where=sa.text("status = 'queued'"),
+        ),
+    )
+
+    channel_id: str = Field(max_length=64)
+    external_id: str = Field(max_length=200)
+    payload: dict[str, Any] = json_field()
+    actor: str = Field(max_length=120)
+    accepted_at: datetime = ts_field(default_factory=utcnow)
+    status: str = Field(default="queued", max_length=16)  # queued, done, refused
+    message_id: uuid.UUID | None = None
+    error: dict[str, Any] | None = json_field(nullable=True, default_factory=lambda: None)
+    processed_at: datetime | None = ts_field(nullable=True)

@@ -22,6 +22,7 @@ MESSAGE_ID = {
 }
 ERR = {"$ref": "#/components/schemas/Error"}
 EMERGENCY_ID = {**MESSAGE_ID, "name": "emergency_id"}
+ITEM_ID = {**MESSAGE_ID, "name": "item_id"}
 NOTIFICATION_ID = {**MESSAGE_ID, "name": "notification_id"}
 
 
@@ -115,6 +116,33 @@ def document() -> dict[str, Any]:
         },
     }
     msg = {"$ref": "#/components/schemas/Message"}
+    queued = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "status": {"type": "string"},
+            "status_url": {"type": "string"},
+        },
+    }
+    item = {
+        "type": "object",
+        "description": "status: queued — ждёт обработчика; done — сообщение создано (message_id); "
+        "refused — не принято при обработке (error)",
+        "properties": {
+            k: {}
+            for k in (
+                "id",
+                "status",
+                "channel",
+                "external_id",
+                "accepted_at",
+                "processed_at",
+                "message_id",
+                "message_url",
+                "error",
+            )
+        },
+    }
     return {
         "openapi": "3.1.0",
         "info": {
@@ -168,6 +196,33 @@ def document() -> dict[str, Any]:
                         **_errors(401, 404, 422),
                     },
                 },
+            },
+            "/api/v1/{tenant}/intake": {
+                "post": {
+                    "summary": "Принять сообщение в очередь (для каналов с большим потоком)",
+                    "parameters": [TENANT],
+                    "description": "Сообщение проверяется сразу (ошибки — 422, как у /messages) и ставится в очередь; "
+                    "классификацию, маршрутизацию и сроки выполняет обработчик (`mcu worker`). Повторная отправка с тем "
+                    "же (channel, external_id) возвращает ту же запись очереди (200).",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/MessageIn"}}
+                        },
+                    },
+                    "responses": {
+                        "202": _json(queued, "Принято в очередь"),
+                        "200": _json(queued, "Уже было принято ранее"),
+                        **_errors(400, 401, 404, 413, 422),
+                    },
+                }
+            },
+            "/api/v1/{tenant}/intake/{item_id}": {
+                "get": {
+                    "summary": "Состояние сообщения в очереди приёма",
+                    "parameters": [TENANT, ITEM_ID],
+                    "responses": {"200": _json(item, "Запись очереди"), **_errors(401, 404)},
+                }
             },
             "/api/v1/{tenant}/messages/{message_id}": {
                 "get": {
@@ -282,6 +337,13 @@ def document() -> dict[str, Any]:
                             "description": "Id канала",
                         },
                         {"name": "format", "in": "query", "schema": {"enum": ["csv", "xlsx", "json"]}},
+                        {
+                            "name": "queue",
+                            "in": "query",
+                            "description": "1 — только проверить строки и поставить в очередь приёма "
+                            "(обработает mcu worker); created — принято в очередь",
+                            "schema": {"enum": ["0", "1"]},
+                        },
                     ],
                     "requestBody": {
                         "required": True,

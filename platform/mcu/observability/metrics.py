@@ -27,7 +27,14 @@ from sqlalchemy import text
 # `*_created` series double every counter and tell an operator nothing here.
 disable_created_metrics()
 
-INTAKE = Counter("mcu_intake_messages_total", "Messages taken in, by district and channel", ["tenant", "channel"])
+INTAKE = Counter(
+    "mcu_intake_messages_total", "Messages taken in, by district and channel", ["tenant", "channel"]
+)
+INTAKE_QUEUED = Counter(
+    "mcu_intake_queued_total",
+    "Messages accepted by the queued intake, by district and channel",
+    ["tenant", "channel"],
+)
 RULE_EVALUATIONS = Counter(
     "mcu_rule_evaluations_total", "Events handed to a district's rules", ["tenant", "event"]
 )
@@ -48,8 +55,11 @@ class DatabaseCollector:
     def collect(self):
         from mcu.db import engine
 
-        due = GaugeMetricFamily("mcu_deadlines_pending", "Pending deadlines: due later / overdue", labels=["state"])
+        due = GaugeMetricFamily(
+            "mcu_deadlines_pending", "Pending deadlines: due later / overdue", labels=["state"]
+        )
         outbox = GaugeMetricFamily("mcu_mail_outbox_backlog", "E-mails waiting in the outbox")
+        queue = GaugeMetricFamily("mcu_intake_queue_backlog", "Accepted messages waiting for the worker")
         with self.app.app_context(), engine().connect() as conn:
             overdue, later = conn.execute(
                 text(
@@ -59,11 +69,14 @@ class DatabaseCollector:
                 {"now": _now()},
             ).one()
             waiting = conn.execute(text("select count(*) from mail_outbox where status = 'pending'")).scalar()
+            queued = conn.execute(text("select count(*) from intake_item where status = 'queued'")).scalar()
         due.add_metric(["overdue"], overdue)
         due.add_metric(["due"], later)
         outbox.add_metric([], waiting or 0)
+        queue.add_metric([], queued or 0)
         yield due
         yield outbox
+        yield queue
 
 
 def _now():
@@ -79,7 +92,7 @@ def _registry(app: Flask) -> CollectorRegistry:
 
         multiprocess.MultiProcessCollector(registry)
     else:
-        for collector in (INTAKE, RULE_EVALUATIONS, LATENCY):
+        for collector in (INTAKE, INTAKE_QUEUED, RULE_EVALUATIONS, LATENCY):
             registry.register(collector)
     registry.register(DatabaseCollector(app))
     return registry

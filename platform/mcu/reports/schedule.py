@@ -36,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from mcu.analytics.periods import Period, month, quarter, year
+from mcu.db import writer_bind
 from mcu.notifications.operations import send
 from mcu.reports import build, queries
 from mcu.reports.models import Report
@@ -190,7 +191,7 @@ def run(engine: Engine, *, now: datetime | None = None) -> int:
 def _generate(engine: Engine, config: TenantConfig, d: Due, now: datetime) -> int:
     """One report in one transaction, so the write lock (SQLite) is held for one build only.
     BEGIN IMMEDIATE on SQLite: a second worker waits, then finds the report made."""
-    with Session(engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False) as session:
+    with Session(writer_bind(engine), expire_on_commit=False) as session:
         row = queries.report_for_period(session, config.tenant_id, d.report_id, d.period.key)
         if row is not None and not _still_partial(session, engine, row):
             session.commit()

@@ -48,7 +48,8 @@ def list_page():
     if "period" not in request.args:
         period = period.previous()
     rows = [
-        roadmap_public(session, g.config, r, today=_today(), full=False) for r in list_roadmaps(session, g.tenant.id)
+        roadmap_public(session, g.config, r, today=_today(), full=False)
+        for r in list_roadmaps(session, g.tenant.id)
     ]
     return render_template(
         "roadmaps/list.html",
@@ -134,7 +135,15 @@ def action_page(roadmap_id: uuid.UUID, action: str):
         elif action == "amend":
             target = operations.amend(session=session, roadmap=roadmap, actor=actor()).id
         elif action == "measure":
-            fields = ("title", "root_cause", "expected_result", "indicator", "executor", "start_date", "end_date")
+            fields = (
+                "title",
+                "root_cause",
+                "expected_result",
+                "indicator",
+                "executor",
+                "start_date",
+                "end_date",
+            )
             data = MeasureIn.model_validate({k: form[k] for k in fields if form.get(k)})
             operations.add_measure(session=session, roadmap=roadmap, data=data, actor=actor())
         else:

@@ -27,9 +27,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from mcu.analytics.heatmap import rolling_dynamics
+from mcu.analytics.rollup import catch_up_all
+from mcu.db import writer_bind
 from mcu.emergencies.models import Emergency
 from mcu.eventlog import log_event
 from mcu.messages import lifecycle
+from mcu.messages import queue as intake_queue
 from mcu.messages.models import Deadline, Message
 from mcu.notifications.models import MailOutbox
 from mcu.reports.schedule import run as scheduled_reports
@@ -39,7 +42,7 @@ from mcu.rules.operations import handle, rulebook
 from mcu.sqltypes import utcnow
 from mcu.tenancy.config import TenantConfig
 from mcu.tenancy.models import Tenant
-from mcu.tenancy.queries import current_config
+from mcu.tenancy.queries import Configs, current_config
 
 log = logging.getLogger(__name__)
 
@@ -54,24 +57,9 @@ def _is_pg(engine: Engine) -> bool:
 def _session(engine: Engine) -> Session:
     # On SQLite the claim must take the write lock at BEGIN, or two workers could both read a
     # row as pending before either marks it.
-    return Session(engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False)
+    return Session(writer_bind(engine), expire_on_commit=False)
 
 
-class _Configs:
-    """Each tenant's current config, read once per batch: a reload takes effect at the next."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.cache: dict[int, TenantConfig | None] = {}
-
-    def __call__(self, tenant_id: int) -> TenantConfig | None:
-        if tenant_id not in self.cache:
-            tenant = self.session.get(Tenant, tenant_id)
-            self.cache[tenant_id] = current_config(self.session, tenant) if tenant and tenant.active else None
-        return self.cache[tenant_id]
-
-
-# ---------------------------------------------------------------- deadlines
 def fire_due(engine: Engine, *, now: datetime | None = None, batch: int = 200) -> int:
     """Claim and fire up to `batch` due deadlines in one transaction. Returns how many.
 
@@ -95,7 +83,7 @@ def fire_due(engine: Engine, *, now: datetime | None = None, batch: int = 200) -
     with _session(engine) as session:
         rows = _claim(session, engine, clock(), batch, ids=ids)
         at = clock()
-        configs = _Configs(session)
+        configs = Configs(session)
         for row in rows:
             try:
                 with session.begin_nested():
@@ -139,7 +127,7 @@ def _fire_batch(session: Session, rows: list[Deadline], now: datetime) -> None:
         *_load(session, Message, {(r.tenant_id, r.message_id) for r in rows if r.message_id}),
         *_load(session, Emergency, {(r.tenant_id, r.emergency_id) for r in rows if r.emergency_id}),
     ]
-    configs = _Configs(session)
+    configs = Configs(session)
     with session.no_autoflush:
         for row in rows:
             _fire(session, configs, row, now, flush=False)
@@ -153,7 +141,7 @@ def _load(session: Session, model: Any, keys: set[tuple[int, uuid.UUID]]) -> lis
     return list(session.exec(select(model).where(tuple_(model.tenant_id, model.id).in_(list(keys)))))
 
 
-def _fire(session: Session, configs: _Configs, row: Deadline, now: datetime, *, flush: bool = True) -> None:
+def _fire(session: Session, configs: Configs, row: Deadline, now: datetime, *, flush: bool = True) -> None:
     config = configs(row.tenant_id)
     if config is None:
         row.status = "cancelled"
@@ -403,7 +391,8 @@ def run(
     say: Callable[[str], None] = print,
     clock: Callable[[], datetime] = utcnow,
 ) -> int:
-    """Fire what is due, deliver mail, sleep, repeat — until SIGTERM/SIGINT (the current batch
+    """Take queued intake, fire what is due, deliver mail, bring the analytics rollup up to date,
+    sleep, repeat — until SIGTERM/SIGINT (the current batch
     finishes first) or, with `once`, until nothing is due."""
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
@@ -420,6 +409,12 @@ def run(
                 say(f"сформировано отчётов по графику: {made}")
             last_ticks = now
         while not stop.is_set():
+            taken = intake_queue.process(engine, batch=batch, now=clock())
+            if taken:
+                say(f"обработано сообщений из очереди приёма: {taken}")
+            if taken < batch:
+                break
+        while not stop.is_set():
             fired = fire_due(engine, now=clock(), batch=batch)
             total += fired
             if fired:
@@ -429,6 +424,8 @@ def run(
         mailed = deliver_mail(engine, settings)
         if mailed:
             say(f"отправлено писем: {mailed}")
+        # Readers recompute what they read anyway; this keeps the marks few between readers.
+        catch_up_all(engine)
         if once:
             break
         stop.wait(poll)

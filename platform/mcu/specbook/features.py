@@ -74,8 +74,13 @@ def read_cases(specs_dir: Path) -> tuple[list[Case], list[ParseProblem]]:
                 for examples in scenario["examples"]:
                     cases.append(
                         Case(
-                            feature["name"], rel, examples["location"]["line"], scenario["name"],
-                            examples.get("name") or None, frozenset(base | _tags(examples)), steps,
+                            feature["name"],
+                            rel,
+                            examples["location"]["line"],
+                            scenario["name"],
+                            examples.get("name") or None,
+                            frozenset(base | _tags(examples)),
+                            steps,
                         )
                     )
             else:

@@ -54,14 +54,18 @@ def lint(specs_dir: Path, steps_dir: Path | None = None) -> list[Problem]:
     for path in sorted(specs_dir.rglob("*.feature")):
         first = path.read_text(encoding="utf-8").lstrip().splitlines()[:1]
         if first != ["# language: ru"]:
-            problems.append(Problem(str(path.relative_to(specs_dir)), "первая строка должна быть «# language: ru»"))
+            problems.append(
+                Problem(str(path.relative_to(specs_dir)), "первая строка должна быть «# language: ru»")
+            )
     cases, parse_problems = read_cases(specs_dir)
     problems += [Problem(f"{p.file}:{p.line}", p.message) for p in parse_problems]
 
     for case in cases:
         where = f"{case.file}:{case.line} «{case.name}»"
         if not case.tags & district_tags:
-            problems.append(Problem(where, f"нет тега района ({', '.join('@' + t for t in sorted(district_tags))})"))
+            problems.append(
+                Problem(where, f"нет тега района ({', '.join('@' + t for t in sorted(district_tags))})")
+            )
         clause_tags = case.tags - not_clauses
         if not clause_tags and NOT_IN_DECREE not in case.tags:
             problems.append(Problem(where, "нет тега пункта постановления (или @not_in_decree)"))
@@ -71,7 +75,9 @@ def lint(specs_dir: Path, steps_dir: Path | None = None) -> list[Problem]:
         for tag in sorted(clause_tags):
             if not any(a.clause(tag) for a in scope):
                 acts_named = ", ".join(a.act for a in scope) or "—"
-                problems.append(Problem(where, f"тег @{tag}: такого пункта нет в актах сценария ({acts_named})"))
+                problems.append(
+                    Problem(where, f"тег @{tag}: такого пункта нет в актах сценария ({acts_named})")
+                )
 
     for act in acts:
         for clause in act.clauses:
@@ -81,7 +87,10 @@ def lint(specs_dir: Path, steps_dir: Path | None = None) -> list[Problem]:
                 problems.append(Problem(where, "отмечен automated, но ни один сценарий его не проверяет"))
             if not clause.automated and checked:
                 problems.append(
-                    Problem(where, f"отмечен not_automated, а сценарий его проверяет: {checked[0].file}:{checked[0].line}")
+                    Problem(
+                        where,
+                        f"отмечен not_automated, а сценарий его проверяет: {checked[0].file}:{checked[0].line}",
+                    )
                 )
 
     if steps_dir is not None and steps_dir.exists():

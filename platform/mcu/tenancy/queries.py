@@ -57,3 +57,18 @@ def current_config(session: Session, tenant: Tenant) -> TenantConfig | None:
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return config
+
+
+class Configs:
+    """Each tenant's current config, read once per batch of work spanning tenants (the worker):
+    a reload takes effect at the next batch. An inactive or unconfigured tenant gives None."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.cache: dict[int, TenantConfig | None] = {}
+
+    def __call__(self, tenant_id: int) -> TenantConfig | None:
+        if tenant_id not in self.cache:
+            tenant = self.session.get(Tenant, tenant_id)
+            self.cache[tenant_id] = current_config(self.session, tenant) if tenant and tenant.active else None
+        return self.cache[tenant_id]

@@ -14,7 +14,12 @@ from referencing import Registry, Resource
 
 from mcu.tenancy.yamlsrc import Problem, locate
 
-SCHEMA_FILES = ("tenant.schema.json", "region.schema.json", "rule-set.schema.json", "kpi-catalogue.schema.json")
+SCHEMA_FILES = (
+    "tenant.schema.json",
+    "region.schema.json",
+    "rule-set.schema.json",
+    "kpi-catalogue.schema.json",
+)
 
 _TYPES = {
     "string": "текст",

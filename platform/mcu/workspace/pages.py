@@ -78,8 +78,6 @@ def inbox_page():
     )
 
 
-
-
 @bp.post("/messages/bulk")
 @requires("messages.work")
 def bulk_action():
@@ -141,9 +139,7 @@ def _audit_action(message, name: str) -> None:
 def message_page(message_id: uuid.UUID):
     session = get_session()
     message = _message_or_404(message_id)
-    citizen = citizen_view(
-        session, message, full=g.access.can("citizens.personal_data"), actor=actor()
-    )
+    citizen = citizen_view(session, message, full=g.access.can("citizens.personal_data"), actor=actor())
     session.commit()  # the audit record of a personal-data view
     deadline = answer_deadline(session, message)
     assignment = active_assignment(session, message)
@@ -293,7 +289,13 @@ def users_change(login: str, op: str):
                     actor=actor(),
                 )
             elif op == "revoke":
-                revoke(session, user=user, tenant_id=g.tenant.id, role_id=request.form.get("role", ""), actor=actor())
+                revoke(
+                    session,
+                    user=user,
+                    tenant_id=g.tenant.id,
+                    role_id=request.form.get("role", ""),
+                    actor=actor(),
+                )
             elif op in ("disable", "enable"):
                 set_active(session, user, active=op == "enable", actor=actor())
             else:

@@ -29,9 +29,7 @@ def mask(field: str, value: str | None) -> str | None:
     return _mask_words(value)
 
 
-def citizen_view(
-    session: Session, message: Message, *, full: bool, actor: str
-) -> dict[str, Any] | None:
+def citizen_view(session: Session, message: Message, *, full: bool, actor: str) -> dict[str, Any] | None:
     """The applicant's data for the card; `full` only for roles with `citizens.personal_data`."""
     if message.citizen_id is None:
         return None

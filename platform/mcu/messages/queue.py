@@ -1,0 +1,186 @@
+"""The queued intake: accept a message at once, take it through the pipeline in the worker.
+
+For machine channels that deliver in volume (ПОС, «Инцидент Менеджмент», ЕДДС, СЭД). Accepting
+checks everything intake checks before storing (the same IntakeError → 422) and stores the
+payload as an intake item — one INSERT on the key (tenant, channel, external id), so a replayed
+delivery finds the item it made and nothing is stored twice. The worker then takes queued items
+in batches, oldest first, and runs each through `operations.receive_message`: classification,
+routing, deadlines, rules — the same code as the inline intake, with the moment of acceptance as
+the moment of receipt. A batch is one transaction: a worker killed mid-batch leaves its items
+queued, and the next round makes each message exactly once. An item intake then refuses (the
+district's configuration changed meanwhile) is kept as «refused» with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from mcu.db import writer_bind
+from mcu.ids import uuid7
+from mcu.messages import operations as ops
+from mcu.messages.models import IntakeItem
+from mcu.messages.schemas import MessageIn
+from mcu.observability.metrics import INTAKE_QUEUED
+from mcu.sqltypes import utcnow
+from mcu.tenancy.config import TenantConfig
+from mcu.tenancy.queries import Configs
+
+log = logging.getLogger(__name__)
+T = IntakeItem.__table__
+
+
+def accept(
+    *, session: Session, config: TenantConfig, data: MessageIn, actor: str, now: datetime | None = None
+) -> tuple[uuid.UUID, bool]:
+    """Check and store one message for the worker: (item id, True) — or the id of the item the
+    same (channel, external id) already made and False."""
+    now = now or utcnow()
+    channel, received, external_id = ops.check_intake(config, data, now)
+    row = _row(config, data, channel, received, external_id, actor, now)
+    made = session.connection().execute(_insert(session).returning(T.c.id), [row]).first()
+    if made is not None:
+        INTAKE_QUEUED.labels(config.slug, channel["id"]).inc()
+        return made[0], True
+    existing = session.connection().execute(
+        sa.select(T.c.id).where(
+            T.c.tenant_id == config.tenant_id, T.c.channel_id == channel["id"], T.c.external_id == external_id
+        )
+    )
+    return existing.scalar_one(), False
+
+
+Checked = tuple[MessageIn, dict[str, Any], datetime, str]  # data + what check_intake returned
+
+
+def accept_many(
+    *, session: Session, config: TenantConfig, items: list[Checked], actor: str, now: datetime
+) -> list[tuple[str, bool]]:
+    """Store messages checked by `operations.check_intake` in one INSERT; for each, its external
+    id and whether it is new to the queue (a key repeated in `items` counts once)."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    keys = []
+    for data, channel, received, external_id in items:
+        keys.append((channel["id"], external_id))
+        rows.setdefault(keys[-1], _row(config, data, channel, received, external_id, actor, now))
+    made = session.connection().execute(
+        _insert(session).returning(T.c.channel_id, T.c.external_id), list(rows.values())
+    )
+    new = {(c, e) for c, e in made}
+    for channel_id in {c for c, _ in new}:
+        INTAKE_QUEUED.labels(config.slug, channel_id).inc(sum(1 for c, _ in new if c == channel_id))
+    out = []
+    for key in keys:
+        out.append((key[1], key in new))
+        new.discard(key)  # a repeat of the key later in `items` is not new
+    return out
+
+
+def _row(
+    config: TenantConfig,
+    data: MessageIn,
+    channel: dict[str, Any],
+    received: datetime,
+    external_id: str,
+    actor: str,
+    now: datetime,
+) -> dict[str, Any]:
+    payload = data.model_dump(mode="json", exclude_none=True)
+    payload.update(received_at=received.isoformat(), external_id=external_id)
+    return {
+        "tenant_id": config.tenant_id,
+        "id": uuid7(),
+        "channel_id": channel["id"],
+        "external_id": external_id,
+        "payload": payload,
+        "actor": actor,
+        "accepted_at": now,
+        "status": "queued",
+    }
+
+
+def _insert(session: Session):
+    dialect = postgresql if session.connection().dialect.name == "postgresql" else sqlite
+    return dialect.insert(T).on_conflict_do_nothing(index_elements=["tenant_id", "channel_id", "external_id"])
+
+
+def item_by_id(session: Session, tenant_id: int, item_id: uuid.UUID) -> IntakeItem | None:
+    return session.get(IntakeItem, (tenant_id, item_id))
+
+
+def process(engine: Engine, *, batch: int = 200, now: datetime | None = None) -> int:
+    """Take up to `batch` queued items of every district through the pipeline, in one
+    transaction; the number taken. Workers side by side take different items (SKIP LOCKED)."""
+    with Session(writer_bind(engine), expire_on_commit=False) as session:
+        items = list(
+            session.exec(
+                select(IntakeItem)
+                .where(IntakeItem.status == "queued")
+                .order_by(IntakeItem.accepted_at)
+                .limit(batch)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if not items:
+            return 0
+        configs = Configs(session)
+        years: Counter[tuple[int, int]] = Counter()
+        for item in items:
+            config = configs(item.tenant_id)
+            if config is not None:
+                received = datetime.fromisoformat(item.payload["received_at"])
+                years[(item.tenant_id, received.astimezone(config.tz).year)] += 1
+        for (tenant_id, year), count in years.items():
+            ops.reserve_numbers(session, tenant_id, year, count)
+        for item in items:
+            _take(session, configs(item.tenant_id), item, now or utcnow())
+        session.commit()
+        return len(items)
+
+
+def _take(session: Session, config: TenantConfig | None, item: IntakeItem, now: datetime) -> None:
+    item.processed_at = now
+    if config is None:
+        item.status, item.error = "refused", {"field": "tenant", "message": "район не настроен или отключён"}
+        return
+    try:
+        # receive_message writes inside a savepoint of its own: a failure leaves nothing behind.
+        result = ops.receive_message(
+            session=session,
+            config=config,
+            data=MessageIn.model_validate(item.payload),
+            actor=item.actor,
+            now=now,
+        )
+    except ops.IntakeError as exc:
+        item.status, item.error = "refused", {"field": exc.field, "message": str(exc)}
+        return
+    except Exception:  # a defect must not hold the queue up: the item keeps it, with the payload
+        log.exception("intake item %s could not be processed", item.id)
+        item.status, item.error = "refused", {"field": None, "message": "внутренняя ошибка обработки"}
+        return
+    item.status, item.message_id = "done", result.message.id
+
+
+def item_public(item: IntakeItem) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": str(item.id),
+        "status": item.status,
+        "channel": item.channel_id,
+        "external_id": item.external_id,
+        "accepted_at": item.accepted_at.isoformat(),
+        "processed_at": item.processed_at.isoformat() if item.processed_at else None,
+    }
+    if item.error:
+        out["error"] = item.error
+    if item.message_id:
+        out["message_id"] = str(item.message_id)
+    return out

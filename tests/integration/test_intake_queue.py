@@ -1,0 +1,193 @@
+"""The queued intake: checked at once (the same 422s as the inline intake), stored once per
+(channel, external id), taken through the whole pipeline by the worker — classified, routed to a
+roster position, with a due date that explains itself — and never twice, even when a worker is
+stopped mid-batch."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from mcu.db import engine
+from mcu.messages import queue as intake_queue
+from mcu.messages.models import IntakeItem, Message
+from tests.integration.test_messages_api import FOUNDING, _config, _text_for, _token
+
+
+def _process(app) -> int:
+    with app.app_context():
+        return intake_queue.process(engine())
+
+
+@pytest.mark.parametrize("slug", FOUNDING)
+def test_an_accepted_message_is_classified_routed_and_given_a_due_date_by_the_worker(loaded_app, slug):
+    client = loaded_app.test_client()
+    headers = _token(loaded_app, slug)
+    config = _config(loaded_app, slug)
+    text, topic = _text_for(config)
+    channel = next(c for c, v in config.channels.items() if v["regime"] == "message")
+    response = client.post(
+        f"/api/v1/{slug}/intake",
+        headers=headers,
+        json={"channel": channel, "external_id": "q-1", "text": text},
+    )
+    assert response.status_code == 202, response.get_json()
+    accepted = response.get_json()
+    status_url = response.headers["Location"]
+    assert accepted["status"] == "queued" and status_url == accepted["status_url"]
+    assert client.get(status_url, headers=headers).get_json()["status"] == "queued"
+
+    assert _process(loaded_app) == 1
+    item = client.get(status_url, headers=headers).get_json()
+    assert item["status"] == "done", item
+    message = client.get(item["message_url"], headers=headers).get_json()
+    assert message["status"] == "assigned" and message["classification"]["topic"] == topic
+    assert message["executor"]["position"] == config.roster[message["executor"]["position_id"]]["position"]
+    assert message["due_at"] and "до " in message["due_explanation"]
+    assert message["number"] and message["received_at"] == item["accepted_at"]
+    # Nothing left to take.
+    assert _process(loaded_app) == 0
+
+
+def test_a_replay_is_stored_once_before_and_after_processing(loaded_app):
+    client = loaded_app.test_client()
+    headers = _token(loaded_app, "kondinsky")
+    body = {"channel": "pos", "external_id": "POS-77", "text": "Не вывозят мусор на ул. Мира"}
+    first = client.post("/api/v1/kondinsky/intake", headers=headers, json=body)
+    again = client.post("/api/v1/kondinsky/intake", headers=headers, json=body)
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert first.get_json()["id"] == again.get_json()["id"]
+    _process(loaded_app)
+    third = client.post("/api/v1/kondinsky/intake", headers=headers, json=body)
+    assert third.status_code == 200 and third.get_json()["id"] == first.get_json()["id"]
+    # The inline intake of the same delivery finds the message the worker made.
+    inline = client.post("/api/v1/kondinsky/messages", headers=headers, json=body)
+    assert inline.status_code == 200
+    with loaded_app.app_context(), Session(engine()) as s:
+        assert len(s.exec(select(Message).where(Message.external_id == "POS-77")).all()) == 1
+        assert len(s.exec(select(IntakeItem)).all()) == 1
+
+
+def test_bad_input_is_refused_at_once_and_nothing_is_queued(loaded_app):
+    client = loaded_app.test_client()
+    headers = _token(loaded_app, "kondinsky")
+    for body, field in (
+        ({"channel": "pos"}, "text"),
+        ({"channel": "telegraph", "text": "Яма"}, "channel"),
+        ({"channel": "pos", "text": "Яма", "block": "nope"}, "block"),
+        ({"channel": "pos", "text": "Яма", "received_at": "2999-01-01T00:00:00Z"}, "received_at"),
+    ):
+        response = client.post("/api/v1/kondinsky/intake", headers=headers, json=body)
+        assert response.status_code == 422, body
+        assert field in response.get_json()["fields"], response.get_json()
+    assert client.post("/api/v1/kondinsky/intake", headers=headers, data="{").status_code == 400
+    assert client.post("/api/v1/kondinsky/intake", json={"channel": "pos", "text": "Яма"}).status_code == 401
+    with loaded_app.app_context(), Session(engine()) as s:
+        assert s.exec(select(IntakeItem)).all() == []
+
+
+def test_an_item_intake_refuses_later_is_kept_with_the_reason(loaded_app):
+    client = loaded_app.test_client()
+    headers = _token(loaded_app, "kondinsky")
+    response = client.post(
+        "/api/v1/kondinsky/intake", headers=headers, json={"channel": "pos", "text": "Яма"}
+    )
+    # The district's configuration changed meanwhile: the block named in the payload is gone.
+    with loaded_app.app_context(), Session(engine()) as s:
+        item = s.exec(select(IntakeItem)).one()
+        item.payload = {**item.payload, "block": "removed-block"}
+        s.add(item)
+        s.commit()
+    assert _process(loaded_app) == 1
+    item = client.get(response.headers["Location"], headers=headers).get_json()
+    assert item["status"] == "refused"
+    assert item["error"]["field"] == "block" and "не настроен" in item["error"]["message"]
+    with loaded_app.app_context(), Session(engine()) as s:
+        assert s.exec(select(Message)).all() == []
+
+
+def test_a_batch_interrupted_before_its_commit_leaves_its_items_queued(loaded_app, monkeypatch):
+    """A worker killed mid-batch: its transaction never commits, so every item is still queued
+    and the next round makes each message exactly once."""
+    client = loaded_app.test_client()
+    headers = _token(loaded_app, "kondinsky")
+    for n in range(5):
+        client.post(
+            "/api/v1/kondinsky/intake",
+            headers=headers,
+            json={"channel": "pos", "external_id": f"k-{n}", "text": f"Яма на дороге у дома {n}"},
+        )
+    real = intake_queue._take
+    calls = []
+
+    def dies_on_the_fourth(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt  # what a kill looks like from inside: nothing after it runs
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(intake_queue, "_take", dies_on_the_fourth)
+    with pytest.raises(KeyboardInterrupt):
+        _process(loaded_app)
+    monkeypatch.setattr(intake_queue, "_take", real)
+    with loaded_app.app_context(), Session(engine()) as s:
+        assert s.execute(sa.select(sa.func.count()).select_from(Message)).scalar() == 0
+        assert {i.status for i in s.exec(select(IntakeItem))} == {"queued"}
+    assert _process(loaded_app) == 5
+    with loaded_app.app_context(), Session(engine()) as s:
+        numbers = s.exec(select(Message.external_id)).all()
+        assert sorted(numbers) == [f"k-{n}" for n in range(5)]
+        assert {i.status for i in s.exec(select(IntakeItem))} == {"done"}
+
+
+# ---------------------------------------------------------------- queued import
+def test_a_queued_import_checks_every_row_now_and_the_worker_makes_each_message_once(loaded_app):
+    from tests.integration.test_imports import FIXTURES, _assert_processed, _channel, _import, _messages
+
+    report = _import(loaded_app, FIXTURES / "malformed.csv", "csv", kind="pos", queued=True)
+    # Rejected at once, with the same reasons as the inline import; the rest queued.
+    assert (report.total, report.created, report.existing) == (7, 3, 0)
+    assert {r.row for r in report.rejected} == {3, 4, 5, 7}
+    assert _messages(loaded_app) == []
+    again = _import(loaded_app, FIXTURES / "malformed.csv", "csv", kind="pos", queued=True)
+    assert (again.created, again.existing) == (0, 3)
+    assert _process(loaded_app) == 3
+    messages = _messages(loaded_app, _channel(loaded_app, "pos"))
+    assert [m.external_id for m in messages] == ["M-1", "M-5", "M-7"]
+    _assert_processed(loaded_app, messages)
+
+
+def test_a_row_repeated_in_the_file_is_queued_once(loaded_app):
+    from tests.integration.test_imports import _import
+
+    body = (
+        "ID сообщения;Дата поступления;Текст сообщения\nR-1;01.03.2025 10:00;Яма на дороге\n"
+        "R-2;01.03.2025 11:00;Не вывозят мусор\nR-1;01.03.2025 10:00;Яма на дороге\n"
+    )
+    report = _import(loaded_app, body.encode(), "csv", kind="pos", queued=True)
+    assert (report.created, report.existing) == (2, 1)
+    assert "повторяет строка 2" in report.warnings[0].reasons[0]
+    assert _process(loaded_app) == 2
+
+
+def test_cli_and_api_queue_an_import(loaded_app):
+    from tests.integration.test_imports import FIXTURES, _channel
+
+    runner = loaded_app.test_cli_runner()
+    pos = _channel(loaded_app, "pos")
+    result = runner.invoke(
+        args=["import", str(FIXTURES / "pos.csv"), "--tenant", "kondinsky", "--channel", pos, "--queue"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Принято в очередь приёма: 8" in result.stdout
+    headers = _token(loaded_app, "kondinsky")
+    with open(FIXTURES / "pos.csv", "rb") as upload:
+        response = loaded_app.test_client().post(
+            f"/api/v1/kondinsky/imports?channel={pos}&queue=1",
+            headers=headers,
+            data={"file": (upload, "pos.csv")},
+        )
+    assert response.status_code == 200, response.get_json()
+    assert (response.get_json()["created"], response.get_json()["existing"]) == (0, 8)
+    assert _process(loaded_app) == 8
