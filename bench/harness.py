@@ -229,8 +229,13 @@ def _exit_on_signal(signum: int, _frame: object) -> None:
 class Client:
     """One keep-alive HTTP connection; a broken one is replaced on the next request."""
 
-    def __init__(self, port: int, headers: dict[str, str] | None = None, timeout: float = 30) -> None:
-        self.port, self.headers, self.timeout = port, headers or {}, timeout
+    def __init__(
+        self, port: int, headers: dict[str, str] | None = None, timeout: float = 30, *, reconnect: bool = False
+    ) -> None:
+        """`reconnect`: a kept-alive connection the server closed meanwhile (gunicorn drops idle
+        ones after its `keepalive` seconds) is retried once on a new connection, as HTTP client
+        libraries do; only for requests that are safe to repeat (reads, intake with external_id)."""
+        self.port, self.headers, self.timeout, self.reconnect = port, headers or {}, timeout, reconnect
         self.conn: http.client.HTTPConnection | None = None
 
     def request(
@@ -242,15 +247,22 @@ class Client:
         if body is not None:
             payload = body if isinstance(body, bytes) else json.dumps(body).encode()
             headers["Content-Type"] = content_type
-        try:
-            if self.conn is None:
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
-            self.conn.request(method, path, body=payload, headers=headers)
-            response = self.conn.getresponse()
-            return response.status, response.read()
-        except (OSError, http.client.HTTPException):
-            self.close()
-            return 0, b""
+        for _ in range(2):
+            reused = self.conn is not None
+            try:
+                if self.conn is None:
+                    self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+                self.conn.request(method, path, body=payload, headers=headers)
+                response = self.conn.getresponse()
+                return response.status, response.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.close()
+                if not (self.reconnect and reused):
+                    return 0, b""
+            except (OSError, http.client.HTTPException):
+                self.close()
+                return 0, b""
+        return 0, b""
 
     def close(self) -> None:
         if self.conn is not None:

@@ -98,7 +98,10 @@ def main(argv: list[str] | None = None) -> int:
 
         def client() -> None:
             nonlocal next_i, late_starts, unsent
-            conns = {d: Client(server.port, {"Authorization": f"Bearer {tokens[d]}"}, args.timeout) for d in DISTRICTS}
+            conns = {
+                d: Client(server.port, {"Authorization": f"Bearer {tokens[d]}"}, args.timeout, reconnect=True)
+                for d in DISTRICTS
+            }
             mine: list[tuple[str, int, float, float]] = []
             rng = random.Random()
             while True:
