@@ -79,8 +79,7 @@ def fault_import(args: argparse.Namespace) -> int:
         master = server.proc.pid
         tenant_id = p.scalar("SELECT id FROM tenant WHERE slug = :s", s=TENANT)
         prefix = f"fi-{uuid.uuid4().hex[:8]}-"
-        # An export spans months: received dates spread over 300 days, so the rows do not all
-        # update one district-day of the analytics rollup (its row locks would serialise intake).
+        # An export spans months: received dates spread over 300 days.
         now = datetime.now(UTC)
 
         def received(i: int) -> str:
@@ -384,14 +383,6 @@ def _pg_restart(p: Platform, args: argparse.Namespace) -> int:
         f" before and {args.after:.0f} s after the restart; intake POSTs, message list and single reads"
     )
 
-    # Messages received on many past days: concurrent intakes of one district-day collide in the
-    # analytics rollup (kpi_rollup_pkey violations and deadlocks even without a restart — see
-    # `--restart-cmd true` and bench/load.py), which would hide what the restart itself does.
-    now = datetime.now(UTC)
-
-    def received(i: int) -> str:
-        return (now - timedelta(days=1 + i % 300, minutes=i % 600)).isoformat()
-
     results: list[tuple[float, str, int]] = []  # (time, kind, status)
     sent: dict[str, bool] = {}  # external_id → answered 200/201
     lock = threading.Lock()
@@ -406,7 +397,7 @@ def _pg_restart(p: Platform, args: argparse.Namespace) -> int:
             status, _ = c.request(
                 "POST",
                 f"/api/v1/{TENANT}/messages",
-                {"channel": CHANNEL, "external_id": ext, "text": _text(i), "received_at": received(i)},
+                {"channel": CHANNEL, "external_id": ext, "text": _text(i)},
             )
             with lock:
                 sent[ext] = sent.get(ext, False) or status in (200, 201)
