@@ -68,7 +68,10 @@ class _Progress:
         if now - self.last >= self.every:
             self.last = now
             elapsed = now - self.started
-            print(f"    {elapsed:6.1f} s  {self.label} {value}/{self.total}  ({value / elapsed:.0f}/s)", flush=True)
+            print(
+                f"    {elapsed:6.1f} s  {self.label} {value}/{self.total}  ({value / elapsed:.0f}/s)",
+                flush=True,
+            )
 
 
 # ================================================================ import
@@ -88,14 +91,25 @@ def fault_import(args: argparse.Namespace) -> int:
         n = args.messages
         if args.via == "imports":
             rows = [
-                {"ID сообщения": f"{prefix}{i:06d}", "Дата поступления": received(i), "Текст сообщения": _text(i)}
+                {
+                    "ID сообщения": f"{prefix}{i:06d}",
+                    "Дата поступления": received(i),
+                    "Текст сообщения": _text(i),
+                }
                 for i in range(n)
             ]
             units: list[list[dict[str, Any]]] = [rows[i : i + args.chunk] for i in range(0, n, args.chunk)]
             unit_word = f"import files of {args.chunk} rows (POST /api/v1/{TENANT}/imports?channel={CHANNEL})"
         else:
             units = [
-                [{"channel": CHANNEL, "external_id": f"{prefix}{i:06d}", "text": _text(i), "received_at": received(i)}]
+                [
+                    {
+                        "channel": CHANNEL,
+                        "external_id": f"{prefix}{i:06d}",
+                        "text": _text(i),
+                        "received_at": received(i),
+                    }
+                ]
                 for i in range(n)
             ]
             unit_word = f"single messages (POST /api/v1/{TENANT}/messages)"
@@ -107,7 +121,9 @@ def fault_import(args: argparse.Namespace) -> int:
 
         def stored() -> int:
             return p.scalar(
-                "SELECT count(*) FROM message WHERE tenant_id = :t AND external_id LIKE :p", t=tenant_id, p=f"{prefix}%"
+                "SELECT count(*) FROM message WHERE tenant_id = :t AND external_id LIKE :p",
+                t=tenant_id,
+                p=f"{prefix}%",
             )
 
         work: queue.Queue[tuple[int, int]] = queue.Queue()
@@ -207,7 +223,9 @@ def fault_import(args: argparse.Namespace) -> int:
             " keys stored twice {twice}, numbers used twice {numbers_twice},"
             " 'received' events {received} (messages with two: {received_twice})".format(n=n, **checks)
         )
-        print(f"  gunicorn master {master} {'still up' if master_alive else 'DIED'}; workers now {server.worker_pids()}")
+        print(
+            f"  gunicorn master {master} {'still up' if master_alive else 'DIED'}; workers now {server.worker_pids()}"
+        )
         ok = (
             len(done) == len(units)
             and len(kills) == len(_fractions(args.kill_at))
@@ -293,7 +311,9 @@ def fault_worker(args: argparse.Namespace) -> int:
                     points.pop(0)
                     worker.send_signal(signal.SIGKILL)
                     worker.wait(timeout=30)
-                    kills.append(f"pid {worker.pid} at {count}/{n} fired ({time.monotonic() - started:.1f} s)")
+                    kills.append(
+                        f"pid {worker.pid} at {count}/{n} fired ({time.monotonic() - started:.1f} s)"
+                    )
                     print(f"  kill -9 mcu worker {kills[-1]}; restarting it", flush=True)
                     worker = start()
                 time.sleep(0.1)
@@ -323,7 +343,9 @@ def fault_worker(args: argparse.Namespace) -> int:
                 f"""SELECT count(DISTINCT message_id) FROM notification WHERE rule_id = '{worker_fire.RULE}'"""
             )
         )
-        print(f"  {elapsed:.1f} s ({c['fired'] / elapsed:.0f} deadlines/s over the run, kills and restarts included)")
+        print(
+            f"  {elapsed:.1f} s ({c['fired'] / elapsed:.0f} deadlines/s over the run, kills and restarts included)"
+        )
         print(f"  checks: {worker_fire.checks_line(c, n)}")
         print(
             f"  notifications of {worker_fire.RULE}: {notes} for {noted} messages,"
@@ -372,7 +394,9 @@ def _pg_restart(p: Platform, args: argparse.Namespace) -> int:
     ids: list[str] = []
     for i in range(20):
         status, body = seeder.request(
-            "POST", f"/api/v1/{TENANT}/messages", {"channel": CHANNEL, "external_id": f"{prefix}seed-{i}", "text": _text(i)}
+            "POST",
+            f"/api/v1/{TENANT}/messages",
+            {"channel": CHANNEL, "external_id": f"{prefix}seed-{i}", "text": _text(i)},
         )
         if status not in (200, 201):
             return verdict(False, f"could not seed messages: HTTP {status} {body[:200]!r}")
@@ -421,8 +445,7 @@ def _pg_restart(p: Platform, args: argparse.Namespace) -> int:
         c.close()
 
     threads = [
-        threading.Thread(target=client, args=(i / args.rate,), daemon=True)
-        for i in range(args.clients)
+        threading.Thread(target=client, args=(i / args.rate,), daemon=True) for i in range(args.clients)
     ]
     t0 = time.monotonic()
     for t in threads:
@@ -458,7 +481,9 @@ def _pg_restart(p: Platform, args: argparse.Namespace) -> int:
     for ext, ok in list(sent.items()):
         if not ok:
             status, _ = retry.request(
-                "POST", f"/api/v1/{TENANT}/messages", {"channel": CHANNEL, "external_id": ext, "text": "повтор"}
+                "POST",
+                f"/api/v1/{TENANT}/messages",
+                {"channel": CHANNEL, "external_id": ext, "text": "повтор"},
             )
             retried += 1
             sent[ext] = status in (200, 201)
@@ -482,7 +507,9 @@ def _pg_restart(p: Platform, args: argparse.Namespace) -> int:
         mine = [r for r in after if r[1] == kind]
         bad = [r for r in mine if not 200 <= r[2] < 300]
         last = max((r[0] for r in bad), default=restart_began) - restart_began
-        print(f"    {kind:<7} from the restart on: {len(mine)} requests, {len(bad)} failed, last failure at +{last:.1f} s")
+        print(
+            f"    {kind:<7} from the restart on: {len(mine)} requests, {len(bad)} failed, last failure at +{last:.1f} s"
+        )
     ok_latency = [r for r in results if 200 <= r[2] < 300]
     print(
         f"  intakes that failed and were retried afterwards: {retried}; stored {stored['stored']}/{expected},"
@@ -518,8 +545,12 @@ def main(argv: list[str] | None = None) -> int:
 
     imp = sub.add_parser("import", help="kill -9 gunicorn workers during a bulk import over HTTP")
     imp.add_argument("--messages", type=int, default=10_000)
-    imp.add_argument("--via", choices=("imports", "messages"), default="messages",
-                     help="import files to POST …/imports, or single messages to POST …/messages")
+    imp.add_argument(
+        "--via",
+        choices=("imports", "messages"),
+        default="messages",
+        help="import files to POST …/imports, or single messages to POST …/messages",
+    )
     imp.add_argument("--chunk", type=int, default=1000, help="rows per import file (imports only)")
     imp.add_argument("--clients", type=int, default=16, help="parallel HTTP clients")
     imp.add_argument("--workers", type=int, default=2)

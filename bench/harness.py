@@ -230,7 +230,12 @@ class Client:
     """One keep-alive HTTP connection; a broken one is replaced on the next request."""
 
     def __init__(
-        self, port: int, headers: dict[str, str] | None = None, timeout: float = 30, *, reconnect: bool = False
+        self,
+        port: int,
+        headers: dict[str, str] | None = None,
+        timeout: float = 30,
+        *,
+        reconnect: bool = False,
     ) -> None:
         """`reconnect`: a kept-alive connection the server closed meanwhile (gunicorn drops idle
         ones after its `keepalive` seconds) is retried once on a new connection, as HTTP client

@@ -130,7 +130,11 @@ def main(argv: list[str] | None = None) -> int:
                     status, _ = c.request(
                         "POST",
                         f"/api/v1/{d}/messages",
-                        {"channel": CHANNEL, "external_id": f"{run}-{i}", "text": TEXTS[i % 5].format(n=i % 90 + 1)},
+                        {
+                            "channel": CHANNEL,
+                            "external_id": f"{run}-{i}",
+                            "text": TEXTS[i % 5].format(n=i % 90 + 1),
+                        },
                     )
                 elif kind == "list":
                     status, _ = c.request("GET", f"/api/v1/{d}/messages?limit=20")
@@ -153,7 +157,10 @@ def main(argv: list[str] | None = None) -> int:
         def reporter() -> None:
             while not reporter_stop.wait(10):
                 elapsed = time.monotonic() - t0
-                print(f"    {elapsed:6.0f} s  started {min(next_i, total)} ({min(next_i, total) / elapsed:.0f}/s)", flush=True)
+                print(
+                    f"    {elapsed:6.0f} s  started {min(next_i, total)} ({min(next_i, total) / elapsed:.0f}/s)",
+                    flush=True,
+                )
 
         threading.Thread(target=reporter, daemon=True).start()
         stop_at = t0 + args.duration + args.timeout + 10

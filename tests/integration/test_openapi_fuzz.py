@@ -21,7 +21,9 @@ EXAMPLES = int(os.environ.get("MCU_FUZZ_EXAMPLES", 3))
 
 @pytest.fixture
 def fuzz_token(loaded_app):
-    result = loaded_app.test_cli_runner().invoke(args=["tokens", "create", "--tenant", TENANT, "--name", "fuzz"])
+    result = loaded_app.test_cli_runner().invoke(
+        args=["tokens", "create", "--tenant", TENANT, "--name", "fuzz"]
+    )
     assert result.exit_code == 0, result.output
     return result.stdout.splitlines()[0].strip()
 
