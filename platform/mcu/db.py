@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
@@ -83,9 +83,10 @@ def engine() -> Engine:
 def get_session() -> Session:
     """The request's session, opened on first use."""
     if "db_session" not in g:
-        g.db_session = Session(
-            writer_bind(engine(), request.method not in SAFE_METHODS), expire_on_commit=False
-        )
+        # Outside a request (a test's app context) the BEGIN stays deferred, as before: code
+        # that writes there in units of work uses session_scope.
+        writes = has_request_context() and request.method not in SAFE_METHODS
+        g.db_session = Session(writer_bind(engine(), writes), expire_on_commit=False)
     return g.db_session
 
 

@@ -209,10 +209,16 @@ def _statements(
 
 
 def _selects(
-    tenant_id: int, tz: ZoneInfo, methodologies: dict[str, dict], dialect: str, days: list[date] | None
+    tenant_id: int,
+    tz: ZoneInfo,
+    methodologies: dict[str, dict],
+    dialect: str,
+    days: list[date] | None,
+    only: sa.Table | None = None,
 ) -> list[tuple[sa.Table, sa.Select]]:
     """What each rollup table holds for one district, all its days or the given ones, computed
-    from the messages and their log: (table, SELECT giving its columns in order)."""
+    from the messages and their log: (table, SELECT giving its columns in order). A reader
+    passes `only` its table: the indicators' conditions are the costly part to build."""
     from mcu.analytics.kpi import message_condition
 
     where = [M.c.tenant_id == tenant_id, M.c.status != "duplicate"]
@@ -284,7 +290,7 @@ def _selects(
             .group_by(M.c.tenant_id, day, bucket),
         )
     )
-    for iid, m in methodologies.items():
+    for iid, m in methodologies.items() if only is None or only is RI else ():
         den = message_condition(m.get("denominator"), None)
         num = sa.and_(den, message_condition(m.get("numerator"), None))
         if m.get("counts") == "messages":
@@ -486,7 +492,7 @@ def _source(session: OrmSession, table: sa.Table, tenant_ids: Iterable[int]) -> 
         config = current_config(session, tenant) if tenant else None
         if config is None:
             continue  # readers of an unconfigured district do not use the rollup
-        fresh = _selects(tid, config.tz, rolled_methodologies(config), conn.dialect.name, sorted(days))
+        fresh = _selects(tid, config.tz, rolled_methodologies(config), conn.dialect.name, sorted(days), table)
         parts += [query for t, query in fresh if t is table]
     return sa.union_all(*parts).subquery(table.name)
 

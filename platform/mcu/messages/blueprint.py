@@ -19,7 +19,7 @@ from mcu.messages import operations as ops
 from mcu.messages import queue as intake_queue
 from mcu.messages.actions import ActionIn, apply_action
 from mcu.messages.lifecycle import TransitionError
-from mcu.messages.queries import list_messages, message_by_id, message_public
+from mcu.messages.queries import list_messages, message_by_id, message_public, messages_public
 from mcu.messages.schemas import MessageIn, field_errors
 from mcu.web.tenant_scope import tenant_blueprint
 
@@ -66,11 +66,8 @@ def create_message():
     except ops.IntakeError as exc:
         return unprocessable({exc.field: [str(exc)]})
     get_session().commit()
-    response = jsonify(
-        message_public(
-            get_session(), g.config, result.message, assignment=result.assignment, deadline=result.deadline
-        )
-    )
+    made = {"assignment": result.assignment, "deadline": result.deadline} if result.created else {}
+    response = jsonify(message_public(get_session(), g.config, result.message, **made))
     response.status_code = 201 if result.created else 200
     response.headers["Location"] = url_for(".get_message", message_id=result.message.id)
     return response
@@ -130,9 +127,7 @@ def get_messages():
         limit=limit,
         offset=offset,
     )
-    return jsonify(
-        messages=[message_public(get_session(), g.config, m) for m in rows], limit=limit, offset=offset
-    )
+    return jsonify(messages=messages_public(get_session(), g.config, rows), limit=limit, offset=offset)
 
 
 @api.get("/messages/<uuid:message_id>")

@@ -48,6 +48,41 @@ def active_assignment(session: Session, message: Message) -> Assignment | None:
     ).first()
 
 
+UNREAD = object()  # message_public: not read by the caller
+
+
+def messages_public(session: Session, config: TenantConfig, messages: list[Message]) -> list[dict[str, Any]]:
+    """Many messages as the API shows them; their executors and answer terms read in two queries,
+    not two per message."""
+    if not messages:
+        return []
+    tenant_id, ids = messages[0].tenant_id, [m.id for m in messages]
+    assignments = {
+        a.message_id: a
+        for a in session.exec(
+            select(Assignment).where(
+                Assignment.tenant_id == tenant_id, Assignment.message_id.in_(ids), Assignment.active
+            )
+        )
+    }
+    deadlines: dict[Any, Deadline] = {}
+    for d in session.exec(
+        select(Deadline)
+        .where(
+            Deadline.tenant_id == tenant_id,
+            Deadline.message_id.in_(ids),
+            Deadline.timer == "answer",
+            Deadline.status != "cancelled",
+        )
+        .order_by(Deadline.created_at.desc())
+    ):
+        deadlines.setdefault(d.message_id, d)  # the latest, as answer_deadline takes it
+    return [
+        message_public(session, config, m, assignment=assignments.get(m.id), deadline=deadlines.get(m.id))
+        for m in messages
+    ]
+
+
 def answer_deadline(session: Session, message: Message) -> Deadline | None:
     return session.exec(
         select(Deadline)
@@ -81,13 +116,15 @@ def message_public(
     message: Message,
     *,
     with_events: bool = False,
-    assignment: Assignment | None = None,
-    deadline: Deadline | None = None,
+    assignment: Assignment | object | None = UNREAD,
+    deadline: Deadline | object | None = UNREAD,
 ) -> dict[str, Any]:
     """A message as the API shows it — without the citizen's personal data. A caller that has
-    just made the assignment and deadline passes them in rather than have them read back."""
-    assignment = assignment or active_assignment(session, message)
-    deadline = deadline or answer_deadline(session, message)
+    already read (or just made) the assignment and deadline passes them in, None included."""
+    if assignment is UNREAD:
+        assignment = active_assignment(session, message)
+    if deadline is UNREAD:
+        deadline = answer_deadline(session, message)
     position = config.roster.get(assignment.position_id) if assignment else None
     block = config.blocks.get(message.block_id) if message.block_id else None
     out: dict[str, Any] = {
