@@ -794,10 +794,48 @@ def median_tolerance(hours: float | None) -> float:
     return 1.1 if hours is None or hours < WEEK_HOURS / 2 else 24.1
 
 
+def _check_positions(session: Session, config: TenantConfig, period: Any) -> list[str]:
+    """An executor-counted indicator's fact counts positions; the counts behind it, per position
+    (stored counts less the later changes), against the direct count of (message, delivery)
+    pairs with deliveries and events before the period's end."""
+    from mcu.analytics.kpi import message_condition, received_in
+
+    start, end = period.bounds(config.tz)
+    first, after = period.start, period.end + DAY
+    sums = indicator_sums(session, [config.tenant_id], first, after).get(config.tenant_id, {})
+    later = indicator_changes(session, [config.tenant_id], first, after).get(config.tenant_id, {})
+    out = []
+    for iid, m in rolled_methodologies(config).items():
+        if m.get("counts") != "executors":
+            continue
+        routed = E.alias()
+        position = routed.c.data["position"].as_string()
+        den = message_condition(m.get("denominator"), end)
+        num = sa.and_(den, message_condition(m.get("numerator"), end))
+        direct = {
+            pos: (n, d)
+            for pos, n, d in session.execute(
+                sa.select(position, sa.func.count().filter(num), sa.func.count().filter(den))
+                .select_from(M.join(routed, _routed_join(routed, end)))
+                .where(*received_in([config.tenant_id], start, end), position.is_not(None))
+                .group_by(position)
+            )
+            if n or d
+        }
+        mine = {}
+        for (i, pos), (n, d) in sums.items():
+            n1, d1 = later.get((i, pos), (0, 0))
+            if i == iid and pos and (n - n1 or d - d1):
+                mine[pos] = (n - n1, d - d1)
+        if mine != direct:
+            out.append(f"КПЭ {iid} по должностям: сводные {mine} ≠ прямой расчёт {direct}")
+    return out
+
+
 def check(session: Session, config: TenantConfig, period: Any, now: datetime) -> list[str]:
     """The differences between what the rollup gives a district for the period and the direct
-    computation (KPI numerators and denominators, heat-map cells, summary figures); none when
-    they agree. The median time to answer may differ within its bucket (see the module)."""
+    computation (KPI numerators and denominators — an executor-counted one's per position too —,
+    heat-map cells, summary figures); none when they agree. The median time to answer may differ within its bucket (see the module)."""
     from mcu.analytics import flow, heatmap, kpi
 
     if config.tenant_id not in ready(session, [config]):
@@ -816,6 +854,7 @@ def check(session: Session, config: TenantConfig, period: Any, now: datetime) ->
         for i in direct
         if rolled.get(i) != direct[i]
     ]
+    out += _check_positions(session, config, period)
     days = [(p.start, p.end + DAY) for p in period.buckets()]
     cells = counts_by_days(session, config.tenant_id, days, True)
     exact = heatmap.counts_by_range(
