@@ -5,7 +5,9 @@ Owns the `kpi_rollup*` tables (mcu.analytics.models):
 - kpi_rollup — messages per day × block × settlement (duplicates excluded) with the summary
   counts (answered, open, with a term, answered late, open with a term, ratings, threats);
 - kpi_rollup_indicator — each message-counted indicator's numerator and denominator per day,
-  and for an executor-counted one per day × executor position;
+  and for an executor-counted one per day × executor position, with every event in the log;
+- kpi_rollup_indicator_change — per day of receipt and later local day (changed_on), what that
+  day's events changed in those counts;
 - kpi_rollup_answer_hours — answered messages per day × bucket of hours to the answer;
 - kpi_rollup_state — built for which time zone and methodologies.
 
@@ -18,12 +20,14 @@ on the district's state row. A reader therefore never sees a stale figure, never
 writer pays one small INSERT. Rows written with Core inserts (demo seed, bulk generators) bypass the
 hook; those writers end with `rebuild`.
 
+An indicator's events are counted in kpi_rollup_indicator whenever they happened; the reference
+counts only those before the period's end (a local midnight). A message's counts with the events
+before a local midnight change only on the days it has events, so the counts at the end are the
+stored ones less the changes of the days from the end on: kpi_rollup_indicator_change rows with
+the day of receipt in the period and changed_on at or after its end (none for a running period;
+the last weeks' messages of a past one) — exact, and no message is read.
+
 What the rollup cannot hold is read live and added:
-- an indicator's events are counted whenever they happened; the reference counts those before
-  the period's end. Each row keeps the latest such event of its messages (last_event_at): the
-  messages of the days where it falls at or after the period's end (none for a running period;
-  the last weeks of a past one) are counted both ways directly and the difference applied —
-  exact;
 - «overdue» depends on the moment asked: messages of the period whose term has not run out by
   then are read through ix_message_tenant_due and taken off — exact;
 - the median time to answer comes from hour buckets (a day wide beyond a week), each value
