@@ -174,25 +174,18 @@ def _count_messages(
     specs: dict[str, dict],
     start: datetime,
     end: datetime,
-    *,
-    events_before: datetime | str | None = "end",
-    only: Iterable[sa.ColumnElement[bool]] = (),
 ) -> Counts:
-    """Counts over the messages received in [start, end) (and `only`), their events taken before
-    `events_before` (the period's end unless given; None: whenever)."""
-    before = end if events_before == "end" else events_before
+    """Counts over the messages received in [start, end), their events taken before its end."""
     columns = []
     for iid, m in specs.items():
-        den = message_condition(m.get("denominator"), before)
-        num = sa.and_(den, message_condition(m.get("numerator"), before))
+        den = message_condition(m.get("denominator"), end)
+        num = sa.and_(den, message_condition(m.get("numerator"), end))
         columns += [
             sa.func.count().filter(num).label(f"n_{iid}"),
             sa.func.count().filter(den).label(f"d_{iid}"),
         ]
     query = (
-        sa.select(M.c.tenant_id, *columns)
-        .where(*received_in(tenant_ids, start, end), *only)
-        .group_by(M.c.tenant_id)
+        sa.select(M.c.tenant_id, *columns).where(*received_in(tenant_ids, start, end)).group_by(M.c.tenant_id)
     )
     out: Counts = defaultdict(dict)
     for row in session.execute(query).mappings():
