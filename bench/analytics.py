@@ -91,11 +91,12 @@ def _once(engine: Engine, call: Callable[[Session], Any]) -> float:
                 call(session)
                 return time.perf_counter() - started
         except sa.exc.DBAPIError as exc:
-            if not exc.connection_invalidated or attempt == RETRIES:
+            lost = exc.connection_invalidated or isinstance(exc, sa.exc.OperationalError)
+            if not lost or attempt == RETRIES:
                 raise
             print(f"    (connection lost: {type(exc.orig).__name__}; the call is made again)", flush=True)
             engine.dispose()
-            time.sleep(2)
+            time.sleep(3)
     raise AssertionError("unreachable")
 
 
