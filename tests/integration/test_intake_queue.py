@@ -139,3 +139,55 @@ def test_a_batch_interrupted_before_its_commit_leaves_its_items_queued(loaded_ap
         numbers = s.exec(select(Message.external_id)).all()
         assert sorted(numbers) == [f"k-{n}" for n in range(5)]
         assert {i.status for i in s.exec(select(IntakeItem))} == {"done"}
+
+
+# ---------------------------------------------------------------- queued import
+def test_a_queued_import_checks_every_row_now_and_the_worker_makes_each_message_once(loaded_app):
+    from tests.integration.test_imports import FIXTURES, _assert_processed, _channel, _import, _messages
+
+    report = _import(loaded_app, FIXTURES / "malformed.csv", "csv", kind="pos", queued=True)
+    # Rejected at once, with the same reasons as the inline import; the rest queued.
+    assert (report.total, report.created, report.existing) == (7, 3, 0)
+    assert {r.row for r in report.rejected} == {3, 4, 5, 7}
+    assert _messages(loaded_app) == []
+    again = _import(loaded_app, FIXTURES / "malformed.csv", "csv", kind="pos", queued=True)
+    assert (again.created, again.existing) == (0, 3)
+    assert _process(loaded_app) == 3
+    messages = _messages(loaded_app, _channel(loaded_app, "pos"))
+    assert [m.external_id for m in messages] == ["M-1", "M-5", "M-7"]
+    _assert_processed(loaded_app, messages)
+
+
+def test_a_row_repeated_in_the_file_is_queued_once(loaded_app):
+    from tests.integration.test_imports import _import
+
+    body = (
+        "ID сообщения;Дата поступления;Текст сообщения\nR-1;01.03.2025 10:00;Яма на дороге\n"
+        "R-2;01.03.2025 11:00;Не вывозят мусор\nR-1;01.03.2025 10:00;Яма на дороге\n"
+    )
+    report = _import(loaded_app, body.encode(), "csv", kind="pos", queued=True)
+    assert (report.created, report.existing) == (2, 1)
+    assert "повторяет строка 2" in report.warnings[0].reasons[0]
+    assert _process(loaded_app) == 2
+
+
+def test_cli_and_api_queue_an_import(loaded_app):
+    from tests.integration.test_imports import FIXTURES, _channel
+
+    runner = loaded_app.test_cli_runner()
+    pos = _channel(loaded_app, "pos")
+    result = runner.invoke(
+        args=["import", str(FIXTURES / "pos.csv"), "--tenant", "kondinsky", "--channel", pos, "--queue"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Принято в очередь приёма: 8" in result.stdout
+    headers = _token(loaded_app, "kondinsky")
+    with open(FIXTURES / "pos.csv", "rb") as upload:
+        response = loaded_app.test_client().post(
+            f"/api/v1/kondinsky/imports?channel={pos}&queue=1",
+            headers=headers,
+            data={"file": (upload, "pos.csv")},
+        )
+    assert response.status_code == 200, response.get_json()
+    assert (response.get_json()["created"], response.get_json()["existing"]) == (0, 8)
+    assert _process(loaded_app) == 8

@@ -467,6 +467,10 @@ def _note_writes(session: OrmSession, _context: Any) -> None:
 
 @sa_event.listens_for(OrmSession, "before_commit")
 def _before_commit(session: OrmSession) -> None:
+    # Also fired when a savepoint is released: the marks wait for the transaction's own commit
+    # (one INSERT for all its writes), and a reader in between marks them itself (_source).
+    if session.in_nested_transaction():
+        return
     session.flush()
     _mark(session)
 
@@ -479,8 +483,7 @@ def _forget(session: OrmSession, transaction: Any) -> None:
 
 def _mark(session: OrmSession) -> None:
     """Add a stale mark for each built district-day the session's flushed writes touched, in the
-    session's transaction. (before_commit, which calls it, also fires when a savepoint is
-    released: a reader later in the transaction finds those marks too.) A writer does no more: recomputing the day here
+    session's transaction. A writer does no more: recomputing the day here
     would have concurrent writers of one district-day delete and re-insert the same rows."""
     pending = session.info.get(PENDING)
     if not pending:

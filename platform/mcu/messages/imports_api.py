@@ -55,6 +55,7 @@ def create_import():
             fmt=fmt,
             actor=f"token:{g.api_token.name}",
             rules_dir=Path(current_app.config["RULES_DIR"]),
+            queued=request.args.get("queue") in ("1", "true", "yes"),
         )
     except ImportFileError as exc:
         return unprocessable({exc.field: [str(exc)]})

@@ -69,14 +69,28 @@ def _plain(value: Any) -> str:
     help="Записать отклонённые строки с причинами в этот CSV (его можно исправить и загрузить снова)",
 )
 @click.option("--batch-size", default=500, show_default=True, help="Фиксировать в базе каждые N строк")
+@click.option(
+    "--queue",
+    "queued",
+    is_flag=True,
+    help="Только проверить строки и поставить в очередь приёма: классификацию, направление и сроки "
+    "выполнит обработчик (mcu worker). Для больших выгрузок.",
+)
 @with_appcontext
 def import_command(
-    file: Path, slug: str, channel_id: str, fmt: str | None, report_path: Path | None, batch_size: int
+    file: Path,
+    slug: str,
+    channel_id: str,
+    fmt: str | None,
+    report_path: Path | None,
+    batch_size: int,
+    queued: bool,
 ) -> None:
     """Импорт сообщений из выгрузки (CSV, XLSX, JSON) в канал района.
 
     Каждая строка принимается так же, как сообщение через API: классифицируется, направляется
-    исполнителю и получает срок. Повторный импорт того же файла не создаёт дублей.
+    исполнителю и получает срок (с --queue — обработчиком очереди). Повторный импорт того же
+    файла не создаёт дублей.
     """
     from mcu.cli import _actor
     from mcu.db import session_scope
@@ -113,11 +127,12 @@ def import_command(
                 rules_dir=Path(current_app.config["RULES_DIR"]),
                 progress=progress,
                 batch_size=batch_size,
+                queued=queued,
             )
         except ImportFileError as exc:
             stack.close()
             _fail(f"{file}: {exc}\nНичего не импортировано.")
-    _print(file, slug, report)
+    _print(file, slug, report, queued)
     if report_path is not None:
         write_rejects(report_path, report)
         click.echo(f"Отклонённые строки записаны в {report_path}.")
@@ -126,7 +141,7 @@ def import_command(
         sys.exit(1)
 
 
-def _print(file: Path, slug: str, report: ImportReport) -> None:
+def _print(file: Path, slug: str, report: ImportReport, queued: bool = False) -> None:
     word = report.row_word
     for issue in report.rejected:
         click.echo(f"{file}:{issue.row}: {'; '.join(issue.reasons)}", err=True)
@@ -136,7 +151,10 @@ def _print(file: Path, slug: str, report: ImportReport) -> None:
     for note in report.notes:
         click.echo(f"Внимание: {note}.")
     click.echo(f"Всего {'записей' if word == 'запись' else 'строк'} с данными: {report.total}")
-    click.echo(f"Создано сообщений: {report.created}")
+    if queued:
+        click.echo(f"Принято в очередь приёма: {report.created} (обработает mcu worker)")
+    else:
+        click.echo(f"Создано сообщений: {report.created}")
     click.echo(f"Уже были загружены ранее: {report.existing}")
     click.echo(
         f"Отклонено: {len(report.rejected)}"

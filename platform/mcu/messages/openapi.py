@@ -337,6 +337,13 @@ def document() -> dict[str, Any]:
                             "description": "Id канала",
                         },
                         {"name": "format", "in": "query", "schema": {"enum": ["csv", "xlsx", "json"]}},
+                        {
+                            "name": "queue",
+                            "in": "query",
+                            "description": "1 — только проверить строки и поставить в очередь приёма "
+                            "(обработает mcu worker); created — принято в очередь",
+                            "schema": {"enum": ["0", "1"]},
+                        },
                     ],
                     "requestBody": {
                         "required": True,

@@ -39,6 +39,7 @@ EXTENSION_MAX_DAYS = 30  # 59-ФЗ ст. 12 ч. 2: once, by up to 30 days
 # Timers a reply stops: any reply is feedback; only the final answer meets the answer term.
 FEEDBACK_CLOSES = ("first_response", "no_feedback")
 FINAL_CLOSES = ("answer", "first_response", "no_feedback", "overdue_followup")
+RESERVED_NUMBERS = "mcu.messages.reserved_numbers"  # session.info: {(tenant, year): [numbers]}
 
 
 class IntakeError(ValueError):
@@ -91,26 +92,42 @@ def next_number(session: Session, tenant_id: int, year: int) -> str:
     SQLite has one writer at a time anyway, and a second connection would wait for the lock this
     request already holds, so there the number is taken in the request's own transaction.
     """
+    reserved = session.info.get(RESERVED_NUMBERS, {}).get((tenant_id, year))
+    if reserved:
+        return f"{year}-{reserved.pop(0):06d}"
+    return f"{year}-{_take_numbers(session, tenant_id, year, 1)[0]:06d}"
+
+
+def reserve_numbers(session: Session, tenant_id: int, year: int, count: int) -> None:
+    """Take `count` numbers at once for the next intakes of this session (the worker's batch):
+    one counter update instead of one per message. Numbers a batch does not use are skipped."""
+    numbers = session.info.setdefault(RESERVED_NUMBERS, {}).setdefault((tenant_id, year), [])
+    numbers += _take_numbers(session, tenant_id, year, count)
+
+
+def _take_numbers(session: Session, tenant_id: int, year: int, count: int) -> list[int]:
     name = f"message_number:{year}"
     if session.get_bind().dialect.name == "sqlite":
-        return _take_number(session, tenant_id, name, year)
+        return _take_number(session, tenant_id, name, count)
     with session.get_bind().connect() as conn:
-        return _take_number(conn, tenant_id, name, year, own_transaction=True)
+        return _take_number(conn, tenant_id, name, count, own_transaction=True)
 
 
-def _take_number(db: Any, tenant_id: int, name: str, year: int, *, own_transaction: bool = False) -> str:
+def _take_number(
+    db: Any, tenant_id: int, name: str, count: int, *, own_transaction: bool = False
+) -> list[int]:
     def step(statement: str, *, returns: bool):
         with db.begin() if own_transaction else db.begin_nested():
-            result = db.execute(sql(statement), {"t": tenant_id, "n": name})
+            result = db.execute(sql(statement), {"t": tenant_id, "n": name, "k": count})
             return result.first() if returns else None
 
     for _ in range(3):
         row = step(
-            "UPDATE tenant_counter SET value = value + 1 WHERE tenant_id = :t AND name = :n RETURNING value",
+            "UPDATE tenant_counter SET value = value + :k WHERE tenant_id = :t AND name = :n RETURNING value",
             returns=True,
         )
         if row is not None:
-            return f"{year}-{row[0]:06d}"
+            return list(range(row[0] - count + 1, row[0] + 1))
         # Another intake may create the row first: then take the UPDATE path again.
         with contextlib.suppress(IntegrityError):
             step("INSERT INTO tenant_counter (tenant_id, name, value) VALUES (:t, :n, 0)", returns=False)

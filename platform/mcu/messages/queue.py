@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -44,33 +45,71 @@ def accept(
     same (channel, external id) already made and False."""
     now = now or utcnow()
     channel, received, external_id = ops.check_intake(config, data, now)
-    payload = data.model_dump(mode="json", exclude_none=True)
-    payload.update(received_at=received.isoformat(), external_id=external_id)
-    conn = session.connection()
-    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(T)
-    row = conn.execute(
-        insert.values(
-            tenant_id=config.tenant_id,
-            id=uuid7(),
-            channel_id=channel["id"],
-            external_id=external_id,
-            payload=payload,
-            actor=actor,
-            accepted_at=now,
-            status="queued",
-        )
-        .on_conflict_do_nothing(index_elements=["tenant_id", "channel_id", "external_id"])
-        .returning(T.c.id)
-    ).first()
-    if row is not None:
+    row = _row(config, data, channel, received, external_id, actor, now)
+    made = session.connection().execute(_insert(session).returning(T.c.id), [row]).first()
+    if made is not None:
         INTAKE_QUEUED.labels(config.slug, channel["id"]).inc()
-        return row[0], True
-    existing = conn.execute(
+        return made[0], True
+    existing = session.connection().execute(
         sa.select(T.c.id).where(
             T.c.tenant_id == config.tenant_id, T.c.channel_id == channel["id"], T.c.external_id == external_id
         )
-    ).scalar_one()
-    return existing, False
+    )
+    return existing.scalar_one(), False
+
+
+Checked = tuple[MessageIn, dict[str, Any], datetime, str]  # data + what check_intake returned
+
+
+def accept_many(
+    *, session: Session, config: TenantConfig, items: list[Checked], actor: str, now: datetime
+) -> list[tuple[str, bool]]:
+    """Store messages checked by `operations.check_intake` in one INSERT; for each, its external
+    id and whether it is new to the queue (a key repeated in `items` counts once)."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    keys = []
+    for data, channel, received, external_id in items:
+        keys.append((channel["id"], external_id))
+        rows.setdefault(keys[-1], _row(config, data, channel, received, external_id, actor, now))
+    made = session.connection().execute(
+        _insert(session).returning(T.c.channel_id, T.c.external_id), list(rows.values())
+    )
+    new = {(c, e) for c, e in made}
+    for channel_id in {c for c, _ in new}:
+        INTAKE_QUEUED.labels(config.slug, channel_id).inc(sum(1 for c, _ in new if c == channel_id))
+    out = []
+    for key in keys:
+        out.append((key[1], key in new))
+        new.discard(key)  # a repeat of the key later in `items` is not new
+    return out
+
+
+def _row(
+    config: TenantConfig,
+    data: MessageIn,
+    channel: dict[str, Any],
+    received: datetime,
+    external_id: str,
+    actor: str,
+    now: datetime,
+) -> dict[str, Any]:
+    payload = data.model_dump(mode="json", exclude_none=True)
+    payload.update(received_at=received.isoformat(), external_id=external_id)
+    return {
+        "tenant_id": config.tenant_id,
+        "id": uuid7(),
+        "channel_id": channel["id"],
+        "external_id": external_id,
+        "payload": payload,
+        "actor": actor,
+        "accepted_at": now,
+        "status": "queued",
+    }
+
+
+def _insert(session: Session):
+    dialect = postgresql if session.connection().dialect.name == "postgresql" else sqlite
+    return dialect.insert(T).on_conflict_do_nothing(index_elements=["tenant_id", "channel_id", "external_id"])
 
 
 def item_by_id(session: Session, tenant_id: int, item_id: uuid.UUID) -> IntakeItem | None:
@@ -93,6 +132,14 @@ def process(engine: Engine, *, batch: int = 200, now: datetime | None = None) ->
         if not items:
             return 0
         configs = Configs(session)
+        years: Counter[tuple[int, int]] = Counter()
+        for item in items:
+            config = configs(item.tenant_id)
+            if config is not None:
+                received = datetime.fromisoformat(item.payload["received_at"])
+                years[(item.tenant_id, received.astimezone(config.tz).year)] += 1
+        for (tenant_id, year), count in years.items():
+            ops.reserve_numbers(session, tenant_id, year, count)
         for item in items:
             _take(session, configs(item.tenant_id), item, now or utcnow())
         session.commit()
@@ -105,14 +152,14 @@ def _take(session: Session, config: TenantConfig | None, item: IntakeItem, now: 
         item.status, item.error = "refused", {"field": "tenant", "message": "район не настроен или отключён"}
         return
     try:
-        with session.begin_nested():
-            result = ops.receive_message(
-                session=session,
-                config=config,
-                data=MessageIn.model_validate(item.payload),
-                actor=item.actor,
-                now=now,
-            )
+        # receive_message writes inside a savepoint of its own: a failure leaves nothing behind.
+        result = ops.receive_message(
+            session=session,
+            config=config,
+            data=MessageIn.model_validate(item.payload),
+            actor=item.actor,
+            now=now,
+        )
     except ops.IntakeError as exc:
         item.status, item.error = "refused", {"field": exc.field, "message": str(exc)}
         return
