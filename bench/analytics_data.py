@@ -284,6 +284,13 @@ def refresh_rollups(url: str) -> None:
     started = time.perf_counter()
     rebuild_rollups(url, configs)
     state.setdefault("seconds", {})["analytics rollup"] = round(time.perf_counter() - started, 1)
+    # The rebuild deleted every old row: without a vacuum the summary's scans read them too.
+    with psycopg.connect(_psycopg_url(url), autocommit=True) as conn:
+        tables = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE tablename LIKE 'kpi_rollup%%'"
+        ).fetchall()
+        for (table,) in tables:
+            conn.execute(f"VACUUM (ANALYZE) {table}")
     state["sizes"] = sizes(url)
     write_state(url, state)
     print_state(state)

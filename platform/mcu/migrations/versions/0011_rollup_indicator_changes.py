@@ -44,6 +44,11 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["tenant_id"], ["tenant.id"]),
         sa.PrimaryKeyConstraint("tenant_id", "day", "changed_on", "indicator_id", "position_id"),
     )
+    op.create_index(
+        "ix_kpi_rollup_indicator_change_changed_on",
+        "kpi_rollup_indicator_change",
+        ["tenant_id", "changed_on", "day"],
+    )
     if op.get_bind().dialect.name == "postgresql":
         op.execute("alter table kpi_rollup_indicator_change enable row level security")
         op.execute("alter table kpi_rollup_indicator_change force row level security")
