@@ -1,7 +1,7 @@
 """The analytics rollup gives what the direct computation gives — KPI numerators and
 denominators, heat-map cells, the summary (the median within its bucket) — after every kind of
 write, to a reader in the writer's own transaction and to any later one, for a running and an
-ended period, and after a rebuild; concurrent writers of one district-day never conflict."""
+ended period (ending on any day around later events), and after a rebuild; concurrent writers of one district-day never conflict."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from mcu.analytics.models import (
     KpiRollup,
     KpiRollupAnswerHours,
     KpiRollupIndicator,
+    KpiRollupIndicatorChange,
     KpiRollupStale,
     KpiRollupState,
 )
@@ -55,7 +56,12 @@ def _agree(s, config, now=NOW):
 
 
 def _rows(s):
-    tables = (KpiRollup.__table__, KpiRollupIndicator.__table__, KpiRollupAnswerHours.__table__)
+    tables = (
+        KpiRollup.__table__,
+        KpiRollupIndicator.__table__,
+        KpiRollupIndicatorChange.__table__,
+        KpiRollupAnswerHours.__table__,
+    )
     return [sorted(tuple(r) for r in s.execute(sa.select(t))) for t in tables]
 
 
