@@ -53,7 +53,7 @@ TABLES = ("mail_outbox", "notification", "rule_decision", "event", "deadline", "
 
 
 # ---------------------------------------------------------------- setup
-def _targets(engine: Engine) -> list[dict[str, Any]]:
+def targets(engine: Engine) -> list[dict[str, Any]]:
     """Each active district whose current rules escalate an overdue answer, with its blocks and
     channels to give the messages."""
     from sqlmodel import Session
@@ -80,7 +80,7 @@ def _targets(engine: Engine) -> list[dict[str, Any]]:
     return out
 
 
-def _seed(engine: Engine, targets: list[dict[str, Any]], count: int, phase: str) -> None:
+def seed(engine: Engine, targets: list[dict[str, Any]], count: int, phase: str) -> None:
     """A clean slate, then `count` assigned messages, each with an answer deadline that came
     due within the last SPREAD (oldest first), spread evenly over the districts."""
     from mcu.ids import uuid7
@@ -252,7 +252,7 @@ def _late(rows: list[tuple[datetime, datetime]]) -> list[float]:
     return [(fired - due).total_seconds() for fired, due in rows]
 
 
-def _exactly_once(engine: Engine, count: int) -> dict[str, int]:
+def exactly_once(engine: Engine, count: int) -> dict[str, int]:
     """Every answer deadline fired, and each message got exactly one overdue decision."""
     q = {
         "fired": "SELECT count(*) FROM deadline WHERE timer = 'answer' AND status = 'fired'",
@@ -306,7 +306,7 @@ def _rate_line(seconds: float, n: int, rows: list[tuple[datetime, datetime]], t0
     )
 
 
-def _checks_line(c: dict[str, int], count: int) -> str:
+def checks_line(c: dict[str, int], count: int) -> str:
     return (
         f"fired {c['fired']}/{count}, decisions {c['decisions']}, duplicates {c['duplicates']}"
         f" (messages with two: {c['messages_twice']}), lost {c['lost']}, failed rows {c['failed']},"
@@ -339,16 +339,16 @@ def main(count: int | None = None) -> None:
             loaded = app.test_cli_runner().invoke(args=["tenants", "load"])
             assert loaded.exit_code == 0, loaded.output
         engine = make_engine(url)
-        targets = _targets(engine)
+        districts = targets(engine)
         db = "PostgreSQL" if pg else "SQLite"
         print(
             f"worker firing {count} due answer deadlines (batches of {BATCH}), {db},"
-            f" {len(targets)} districts ({', '.join(t['slug'] for t in targets)});"
+            f" {len(districts)} districts ({', '.join(t['slug'] for t in districts)});"
             f" load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at start"
         )
 
         # baseline: the raw claim loop
-        _seed(engine, targets, count, "base")
+        seed(engine, districts, count, "base")
         t0 = time.time()
         base_n, base_s = _baseline(engine)
         assert base_n == count, (base_n, count)
@@ -357,12 +357,12 @@ def main(count: int | None = None) -> None:
         print(f"  baseline {claim:<31}{_rate_line(base_s, base_n, _fired(engine), t0)}")
 
         # (a) one worker
-        _seed(engine, targets, count, "one")
+        seed(engine, districts, count, "one")
         t0, cpu = time.time(), time.process_time()
         fired, spans = _drain(engine)
         one_s, one_cpu = time.time() - t0, time.process_time() - cpu
         rows = _fired(engine)
-        one = _exactly_once(engine, count)
+        one = exactly_once(engine, count)
         one_rate = fired / one_s
         at_commit = _at_commit(rows, spans)
         print(f"  (a) one worker, fire_due                {_rate_line(one_s, fired, rows, t0)}")
@@ -380,10 +380,10 @@ def main(count: int | None = None) -> None:
             f"      writes per deadline: 1 decision, {per['notifications']:.2f} notifications,"
             f" {per['mails']:.2f} mails, {per['events']:.2f} events, 1 follow-up deadline"
         )
-        print(f"      checks: {_checks_line(one, count)}")
+        print(f"      checks: {checks_line(one, count)}")
 
         # (b) two worker processes at once, on fresh rows
-        _seed(engine, targets, count, "two")
+        seed(engine, districts, count, "two")
         ctx = multiprocessing.get_context("spawn")
         ready, results = ctx.Barrier(3), ctx.Queue()
         procs = [ctx.Process(target=_worker, args=(url, ready, results)) for _ in range(2)]
@@ -403,7 +403,7 @@ def main(count: int | None = None) -> None:
         t0 = min(r["began"] for r in reports)
         two_s = max(r["ended"] for r in reports) - t0
         two_n = sum(r["fired"] for r in reports)
-        two = _exactly_once(engine, count)
+        two = exactly_once(engine, count)
         two_rate = two_n / two_s
         rows = _fired(engine)
         at_commit = _at_commit(rows, [span for r in reports for span in r["spans"]])
@@ -414,7 +414,7 @@ def main(count: int | None = None) -> None:
             f" fired by each: {' + '.join(str(r['fired']) for r in reports)};"
             f" worker CPU {' and '.join(format(r['cpu'], '.1f') for r in reports)} s of {two_s:.1f} s"
         )
-        print(f"      checks: {_checks_line(two, count)}")
+        print(f"      checks: {checks_line(two, count)}")
         print(
             f"      exactly once: duplicates {two['duplicates']} (must be 0), lost {two['lost']} (must be 0);"
             f" load average {os.getloadavg()[0]:.1f} at the end"

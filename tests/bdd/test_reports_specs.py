@@ -229,7 +229,15 @@ def analytics_slice(
 @then(parsers.parse("в разрезе строки:"))
 def slice_rows(analytics_slice: list[dict], datatable: list[list[str]]) -> None:
     head, *rows = datatable
-    fields = {"название": "name", "сообщений": "messages", "ответов": "answered", "место": "place"}
+    fields = {
+        "название": "name",
+        "сообщений": "messages",
+        "ответов": "answered",
+        "место": "place",
+        "в срок, %": "on_time_share",
+        "просрочено": "overdue_open",
+        "балл": "score",
+    }
     assert [[shown(r[fields[h]]) for h in head] for r in analytics_slice] == rows
 
 
@@ -238,6 +246,18 @@ def slice_rows(analytics_slice: list[dict], datatable: list[list[str]]) -> None:
 def heat_map_built(api: Api, district: District, name: str, y: str) -> dict[str, Any]:
     """The heat map as the analytics API gives it (the same data the page and reports show)."""
     return api.get(district, f"/analytics/heatmap?period={y}-{MONTHS[name]:02d}")
+
+
+@then(parsers.parse("на тепловой карте сообщения есть только по блокам:"))
+def heat_map_blocks(heat: dict[str, Any], datatable: list[list[str]]) -> None:
+    """The blocks with messages in the period, in the columns the scenario names; every other
+    block of the district has none."""
+    head, *rows = datatable
+    fields = {"За период": "total", "За предыдущий период": "previous", "Индекс роста": "growth_index"}
+    got = {
+        r["name"]: [r["name"], *(shown(r[fields[h]]) for h in head[1:])] for r in heat["blocks"] if r["total"]
+    }
+    assert got == {r[0]: r for r in rows}
 
 
 FORECAST = (
@@ -268,6 +288,7 @@ class _Tables(HTMLParser):
         super().__init__()
         self.tables: dict[str, list[list[str]]] = {}
         self.tiles: dict[str, str] = {}
+        self.words: list[str] = []  # the page's text, for what is said outside tables
         self._heading: str | None = None
         self._in: str | None = None
         self._text: list[str] = []
@@ -310,6 +331,7 @@ class _Tables(HTMLParser):
             self._tile = None
 
     def handle_data(self, data: str) -> None:
+        self.words.append(data)
         if self._in in ("h2", "cell"):
             self._text.append(data)
         if self._tile is not None:
@@ -322,12 +344,35 @@ class _Tables(HTMLParser):
 )
 def dashboard_opened(loaded_app, district: District, name: str, y: str) -> _Tables:
     """The district's dashboard page as a signed-in member of staff sees it."""
-    client = staff_client(loaded_app)
-    page = client.get(f"/t/{district.slug}/dashboard?period={y}-{MONTHS[name]:02d}")
+    return _dashboard(loaded_app, district, f"{y}-{MONTHS[name]:02d}")
+
+
+def _dashboard(app, district: District, period: str) -> _Tables:
+    # The requests get an application context of their own, so that their database session ends
+    # with them and the next log-in reads what was written since (the scenario's `session`
+    # fixture holds an outer context that requests would otherwise share).
+    with app.app_context():
+        page = staff_client(app).get(f"/t/{district.slug}/dashboard?period={period}")
     assert page.status_code == 200
     parsed = _Tables()
     parsed.feed(page.get_data(as_text=True))
     return parsed
+
+
+def _today(district: District) -> date:
+    return datetime.now(district.config.tz).date()
+
+
+@when("сотрудник МЦУ открывает панель района за текущий месяц", target_fixture="dashboard_page")
+def dashboard_this_month(loaded_app, district: District) -> _Tables:
+    """The running month, as of now: the page is built when it is opened, not in advance."""
+    return _dashboard(loaded_app, district, f"{_today(district):%Y-%m}")
+
+
+@then("на панели показаны данные по сегодняшний день включительно")
+def dashboard_up_to_today(district: District, dashboard_page: _Tables) -> None:
+    said = " ".join(" ".join(dashboard_page.words).split())
+    assert f"Данные по {_today(district):%d.%m.%Y} включительно" in said, said[:300]
 
 
 @then(parsers.re(r"на панели: (?P<label>[^—]+) — (?P<value>\S+)$"))

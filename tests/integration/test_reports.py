@@ -492,3 +492,58 @@ def test_exports_open_in_libreoffice(loaded_app, tmp_path):
         )
         converted = (target / "report.pdf").read_bytes()
         assert converted.startswith(b"%PDF-") and len(converted) > 5_000
+
+
+def _section(doc: dict, heading: str) -> dict:
+    (found,) = [s for s in doc["sections"] if s["heading"] == heading]
+    return found
+
+
+def _first_column(doc: dict, heading: str, column: str) -> dict:
+    """The section's first table as {first cell: the named column}."""
+    table = _section(doc, heading)["tables"][0]
+    i = [c["title"] for c in table["columns"]].index(column)
+    return {row[0]: row[i] for row in table["rows"]}
+
+
+def test_a_system_report_counts_that_systems_messages_only(loaded_app):
+    """Некрасовский п.2.6г / п.2.5г: the ПОС report counts no «Инцидент менеджмент» message, and
+    the other way round, in its summary, flow, heat map and rating alike (the rollup has no
+    channel dimension, so these are counted from the messages); a report of no system counts both."""
+    headers = _token(loaded_app, "nekrasovsky")
+    client = loaded_app.test_client()
+    for channel, text in (
+        ("pos", "На дороге сплошные ямы, нужен ремонт дорожного покрытия"),
+        ("incident-management", "На дороге ямы, нужен ремонт дорожного покрытия"),
+        ("incident-management", "Во дворе ямы на дороге, ремонт дорожного покрытия не сделан"),
+    ):
+        reply = client.post(
+            "/api/v1/nekrasovsky/messages",
+            headers=headers,
+            json={"channel": channel, "text": text, "received_at": "2026-03-10T10:00:00+03:00"},
+        )
+        assert reply.status_code == 201, reply.get_json()
+
+    def document(report_id: str) -> dict:
+        made = client.post(
+            f"/api/v1/nekrasovsky/reports/{report_id}/generate?period=2026-03", headers=headers
+        )
+        assert made.status_code == 201, made.get_json()
+        return made.get_json()["content"]
+
+    expected = {"pos-reporting": 1, "im-reporting": 2, "cur-analytics": 3}
+    docs = {report_id: document(report_id) for report_id in expected}
+    for report_id, n in expected.items():
+        doc = docs[report_id]
+        received = _first_column(doc, "Основные показатели", "Отчётный период: март 2026 г.")
+        assert received["Поступило сообщений и обращений"] == n, report_id
+        flow_new = _first_column(
+            doc, "Новые, повторные, просроченные и отложенные сообщения по отраслевым блокам", "Новые"
+        )
+        assert flow_new["Всего"] == n, report_id
+        heat = _first_column(doc, "Динамика по отраслевым блокам", "За период")
+        assert sum(heat.values()) == n, report_id
+        rating = _first_column(doc, "Рейтинг: органы и организации", "Сообщений")
+        assert sum(rating.values()) == n, report_id
+    pos = _section(docs["pos-reporting"], "Основные показатели")
+    assert pos["paragraphs"][0] == "Учтены только сообщения и обращения системы «Платформа обратной связи»."

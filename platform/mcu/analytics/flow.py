@@ -39,13 +39,23 @@ METHOD = (
 )
 
 
-def _repeated(session: Session, tenant_id: int, start: datetime, end: datetime) -> dict[str | None, int]:
+def of_channels(channel_kinds: list[str] | None) -> list[sa.ColumnElement[bool]]:
+    """The condition limiting a count to messages of these channel kinds (a system such as ПОС or
+    «Инцидент менеджмент»); none when every channel counts."""
+    return [M.c.channel_kind.in_(channel_kinds)] if channel_kinds else []
+
+
+def _repeated(
+    session: Session, tenant_id: int, start: datetime, end: datetime, channel_kinds: list[str] | None = None
+) -> dict[str | None, int]:
     """New messages per block that repeat an earlier one (same block, same citizen or address,
     within REPEAT_DAYS). Matched here rather than in SQL: date arithmetic is not portable, and
     one ordered pass over the period and its look-back is cheap."""
     rows = session.execute(
         sa.select(M.c.block_id, M.c.citizen_id, M.c.address, M.c.received_at)
-        .where(*received_in([tenant_id], start - timedelta(days=REPEAT_DAYS), end))
+        .where(
+            *received_in([tenant_id], start - timedelta(days=REPEAT_DAYS), end), *of_channels(channel_kinds)
+        )
         .order_by(M.c.received_at)
     )
     last_seen: dict[tuple, datetime] = {}
@@ -64,18 +74,27 @@ def _repeated(session: Session, tenant_id: int, start: datetime, end: datetime) 
     return out
 
 
-def flow(session: Session, config: TenantConfig, period: Period, *, now: datetime) -> dict[str, Any]:
+def flow(
+    session: Session,
+    config: TenantConfig,
+    period: Period,
+    *,
+    now: datetime,
+    channel_kinds: list[str] | None = None,
+) -> dict[str, Any]:
+    """The four counts per block; with `channel_kinds`, of those channels' messages only."""
     start, end = period.bounds(config.tz)
     until = min(end, now)
     tid = config.tenant_id
+    only = of_channels(channel_kinds)
     new = dict(
         session.execute(
             sa.select(M.c.block_id, sa.func.count())
-            .where(*received_in([tid], start, end))
+            .where(*received_in([tid], start, end), *only)
             .group_by(M.c.block_id)
         ).all()
     )
-    repeated = _repeated(session, tid, start, end)
+    repeated = _repeated(session, tid, start, end, channel_kinds)
     late = sa.or_(M.c.answered_at > M.c.due_at, sa.and_(M.c.answered_at.is_(None), M.c.status.in_(OPEN)))
     overdue = dict(
         session.execute(
@@ -86,6 +105,7 @@ def flow(session: Session, config: TenantConfig, period: Period, *, now: datetim
                 M.c.due_at < until,
                 M.c.status != "duplicate",
                 late,
+                *only,
             )
             .group_by(M.c.block_id)
         ).all()
@@ -108,6 +128,7 @@ def flow(session: Session, config: TenantConfig, period: Period, *, now: datetim
                 E.c.kind.in_(["extended", "register_long_term"]),
                 E.c.at >= start,
                 E.c.at < end,
+                *only,
             )
             .group_by(M.c.block_id)
         ).all()
@@ -145,7 +166,12 @@ def flow(session: Session, config: TenantConfig, period: Period, *, now: datetim
 
 
 def median_hours_to_answer(
-    session: Session, tenant_ids: list[int], start: datetime, end: datetime
+    session: Session,
+    tenant_ids: list[int],
+    start: datetime,
+    end: datetime,
+    *,
+    channel_kinds: list[str] | None = None,
 ) -> dict[int, float | None]:
     """Median hours from registration to the final answer of messages received in [start, end),
     per district: computed by the database where it can (PostgreSQL), else here."""
@@ -153,7 +179,7 @@ def median_hours_to_answer(
         sa.func.extract("epoch", M.c.answered_at - sa.func.coalesce(M.c.registered_at, M.c.received_at))
         / 3600
     )
-    where = [*received_in(tenant_ids, start, end), M.c.answered_at.is_not(None)]
+    where = [*received_in(tenant_ids, start, end), M.c.answered_at.is_not(None), *of_channels(channel_kinds)]
     if session.get_bind().dialect.name == "postgresql":
         rows = session.execute(
             sa.select(M.c.tenant_id, sa.func.percentile_cont(0.5).within_group(hours))
@@ -170,10 +196,17 @@ def median_hours_to_answer(
 
 
 def summary(
-    session: Session, tenant_ids: list[int], start: datetime, end: datetime, now: datetime
+    session: Session,
+    tenant_ids: list[int],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    *,
+    channel_kinds: list[str] | None = None,
 ) -> dict[int, dict]:
     """Per district: received, answered, open, overdue (term passed, answered late or still
-    open), overdue share, mean rating — of messages received in [start, end)."""
+    open), overdue share, mean rating — of messages received in [start, end) (by the given
+    channel kinds only, when named)."""
     passed = sa.and_(M.c.due_at.is_not(None), M.c.due_at < now)
     overdue = sa.and_(
         passed, sa.or_(M.c.answered_at > M.c.due_at, sa.and_(M.c.answered_at.is_(None), M.c.status.in_(OPEN)))
@@ -190,10 +223,10 @@ def summary(
             sa.func.count(M.c.rating).label("rated"),
             sa.func.count().filter(M.c.threat_to_life).label("threats"),
         )
-        .where(*received_in(tenant_ids, start, end))
+        .where(*received_in(tenant_ids, start, end), *of_channels(channel_kinds))
         .group_by(M.c.tenant_id)
     ).mappings()
-    medians = median_hours_to_answer(session, tenant_ids, start, end)
+    medians = median_hours_to_answer(session, tenant_ids, start, end, channel_kinds=channel_kinds)
     out = {}
     for r in rows:
         out[r["tenant_id"]] = {

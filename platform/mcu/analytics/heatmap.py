@@ -40,13 +40,16 @@ def counts_by_range(
     tenant_id: int,
     ranges: list[tuple[datetime, datetime]],
     *group: sa.ColumnElement,
+    channel_kinds: list[str] | None = None,
 ) -> dict[tuple, int]:
-    """Messages received in each [start, end) range (duplicates excluded), grouped by the given
-    columns: {(range index, *group values): count}. One indexed query for any number of ranges."""
+    """Messages received in each [start, end) range (duplicates excluded; of the given channel
+    kinds only, when named), grouped by the given columns: {(range index, *group values): count}.
+    One indexed query for any number of ranges."""
     bucket, where = _in_ranges(ranges)
+    only = [M.c.channel_kind.in_(channel_kinds)] if channel_kinds else []
     query = (
         sa.select(bucket.label("bucket"), *group, sa.func.count())
-        .where(M.c.tenant_id == tenant_id, M.c.status != "duplicate", where)
+        .where(M.c.tenant_id == tenant_id, M.c.status != "duplicate", where, *only)
         .group_by(bucket, *group)
     )
     return {tuple(row[:-1]): row[-1] for row in session.execute(query)}
@@ -129,15 +132,22 @@ def forecast(this_period: int, last_year_same: int, last_year_next: int) -> int 
 
 
 def heat_map(
-    session: Session, config: TenantConfig, period: Period, *, today: date | None = None
+    session: Session,
+    config: TenantConfig,
+    period: Period,
+    *,
+    today: date | None = None,
+    channel_kinds: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Everything the heat-map page shows, as plain data (the API returns it as it is)."""
+    """Everything the heat-map page shows, as plain data (the API returns it as it is). With
+    `channel_kinds`, of those channels' messages only: the rollup has no channel dimension, so
+    such a map is counted from the messages themselves."""
     tz = config.tz
     shown = period.clipped(today) if today else period
     buckets = shown.buckets()
     from mcu.analytics import rollup
 
-    if rollup.ready(session, [config]):
+    if not channel_kinds and rollup.ready(session, [config]):
 
         def counts(periods: list[Period], by_settlement: bool) -> dict[tuple, int]:
             days = [(p.start, p.end + DAY) for p in periods]
@@ -147,7 +157,13 @@ def heat_map(
 
         def counts(periods: list[Period], by_settlement: bool) -> dict[tuple, int]:
             group = (M.c.block_id, M.c.settlement_id) if by_settlement else (M.c.block_id,)
-            return counts_by_range(session, config.tenant_id, [p.bounds(tz) for p in periods], *group)
+            return counts_by_range(
+                session,
+                config.tenant_id,
+                [p.bounds(tz) for p in periods],
+                *group,
+                channel_kinds=channel_kinds,
+            )
 
     cells = counts(buckets, True)
 

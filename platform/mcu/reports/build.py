@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -450,13 +451,22 @@ def periodic(ctx: Context) -> list[dict[str, Any]]:
 
 def on_demand(ctx: Context) -> list[dict[str, Any]]:
     """A request's report: the flow analysis that picks the problem areas (Константиновский
-    Регламент п.5.2), the heat map and the bodies' rating for the asked period."""
-    return [
+    Регламент п.5.2), the heat map and the bodies' rating for the asked period. A report of one
+    system (Некрасовский п.2.5г «Инцидент менеджмент», п.2.6г ПОС) counts that system's messages
+    only, in every section."""
+    systems = _systems(ctx.report)
+    if len(systems) == 1:
+        ctx = replace(ctx, channel_kinds=systems)
+    sections = [
         summary_section(ctx),
         flow_section(ctx),
         heatmap_section(ctx, "Динамика по отраслевым блокам"),
         ratings_section(ctx, "body"),
     ]
+    if ctx.channel_kinds:
+        name = SYSTEMS[systems[0]][0]
+        sections[0]["paragraphs"].insert(0, f"Учтены только сообщения и обращения системы {name}.")
+    return sections
 
 
 BUILDERS: dict[str, Callable[[Context], list[dict[str, Any]]]] = {

@@ -52,6 +52,9 @@ class Context:
     report: dict[str, Any]
     period: Period
     now: datetime
+    # The system (channel kinds) a report is limited to, e.g. ПОС for Некрасовский п.2.6г; None:
+    # every channel of the district.
+    channel_kinds: list[str] | None = None
 
     @property
     def bounds(self) -> tuple[datetime, datetime]:
@@ -111,9 +114,12 @@ def summary(ctx: Context) -> dict[str, Any]:
     prev = ctx.period.previous()
     ps, pe = prev.bounds(ctx.config.tz)
     start, end = ctx.bounds
-    got = flow.summary(ctx.session, [tid], start, end, ctx.now)
+    kinds = ctx.channel_kinds
+    got = flow.summary(ctx.session, [tid], start, end, ctx.now, channel_kinds=kinds)
     cur = got.get(tid, dict(flow.EMPTY_SUMMARY))
-    old = flow.summary(ctx.session, [tid], ps, pe, ctx.now).get(tid, dict(flow.EMPTY_SUMMARY))
+    old = flow.summary(ctx.session, [tid], ps, pe, ctx.now, channel_kinds=kinds).get(
+        tid, dict(flow.EMPTY_SUMMARY)
+    )
     return {"current": cur, "previous": old, "previous_period": prev}
 
 
@@ -160,7 +166,7 @@ def summary_section(ctx: Context, data: dict[str, Any] | None = None) -> dict[st
 
 
 def flow_section(ctx: Context) -> dict[str, Any]:
-    data = flow.flow(ctx.session, ctx.config, ctx.period, now=ctx.now)
+    data = flow.flow(ctx.session, ctx.config, ctx.period, now=ctx.now, channel_kinds=ctx.channel_kinds)
     rows = [
         [r["name"], r["new"], r["repeated"], r["overdue"], r["postponed"], r["trouble"], r["trouble_share"]]
         for r in data["blocks"]
@@ -197,7 +203,13 @@ def flow_section(ctx: Context) -> dict[str, Any]:
 
 
 def heat_map(ctx: Context) -> dict[str, Any]:
-    return heatmap.heat_map(ctx.session, ctx.config, ctx.period, today=local_today(ctx.config.tz, ctx.now))
+    return heatmap.heat_map(
+        ctx.session,
+        ctx.config,
+        ctx.period,
+        today=local_today(ctx.config.tz, ctx.now),
+        channel_kinds=ctx.channel_kinds,
+    )
 
 
 def heatmap_section(
@@ -315,7 +327,12 @@ def ratings_section(
     ctx: Context, by: str, *, channel_kinds: list[str] | None = None, system: str | None = None
 ) -> dict[str, Any]:
     rows = ratings.ratings(
-        ctx.session, ctx.config, ctx.period, by=by, now=ctx.now, channel_kinds=channel_kinds
+        ctx.session,
+        ctx.config,
+        ctx.period,
+        by=by,
+        now=ctx.now,
+        channel_kinds=channel_kinds or ctx.channel_kinds,
     )
     title = ratings.BY[by]
     sheet = RATING_SHEETS[by] + ("".join(f" {SYSTEMS[k][2]}" for k in channel_kinds or []))

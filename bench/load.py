@@ -1,0 +1,209 @@
+"""Open-loop load (issue 9: «500 requests/s of mixed intake and reads for 5 minutes»): requests
+are started on a fixed schedule — request i at t0 + i / rate — whatever the server answers, so a
+slow server shows as latency and a backlog, not as a politely lower offered rate.
+
+The mix (default intake 25 %, message list 30 %, one message 30 %, dashboard 15 %) goes to the five
+founding districts, each with its own token: intake POSTs a new message (received now) to the
+district's ПОС channel; the reads are GET /api/v1/<d>/messages?limit=20, GET …/messages/<id> of a
+message made before the run, and GET …/analytics/dashboard.
+
+Latency is measured from the scheduled start (it includes any wait for a free client thread —
+no coordinated omission); «service» is from the moment the request was sent. An error is any
+answer other than 200/201 or a failed connection. PASS needs the achieved rate within 5 % of the
+target and zero errors. The load client runs on the same machine as the server.
+
+  python -m bench.load [--rate 500] [--duration 300] [--workers 4] [--threads 4] [--clients 128]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+
+from bench.harness import Client, Platform, quantile, verdict
+
+DISTRICTS = ("kondinsky", "khanty-mansiysky", "sovetsky", "nekrasovsky", "konstantinovsky")
+CHANNEL = "pos"
+TEXTS = [
+    "Во дворе дома {n} по ул. Ленина огромная яма, машины не проедут",
+    "Не вывозят мусор с контейнерной площадки на ул. Мира уже неделю",
+    "В квартире холодные батареи, управляющая компания не отвечает",
+    "Не работает уличное освещение на ул. Советской, темно и опасно",
+    "Автобус по маршруту 3 не пришёл утром, дети опоздали в школу",
+]
+
+
+def _mix(spec: str) -> list[tuple[str, float]]:
+    parts = [(k.strip(), float(v)) for k, v in (p.split("=") for p in spec.split(","))]
+    unknown = {k for k, _ in parts} - {"intake", "list", "one", "dashboard"}
+    if unknown:
+        raise SystemExit(f"unknown request kinds in --mix: {', '.join(sorted(unknown))}")
+    total = sum(w for _, w in parts)
+    return [(k, w / total) for k, w in parts]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rate", type=float, default=500, help="requests per second to start")
+    parser.add_argument("--duration", type=float, default=300, help="seconds")
+    parser.add_argument("--mix", default="intake=25,list=30,one=30,dashboard=15")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--clients", type=int, default=128, help="client threads (concurrency cap)")
+    parser.add_argument("--timeout", type=float, default=30, help="per request, seconds")
+    args = parser.parse_args(argv)
+    mix = _mix(args.mix)
+
+    with Platform("load") as p:
+        tokens = {d: p.token(d, "load") for d in DISTRICTS}
+        server = p.serve(workers=args.workers, threads=args.threads, production_conf=True)
+        run = uuid.uuid4().hex[:8]
+        ids: dict[str, list[str]] = {}
+        for d in DISTRICTS:
+            c = Client(server.port, {"Authorization": f"Bearer {tokens[d]}"})
+            ids[d] = []
+            for i in range(20):
+                status, body = c.request(
+                    "POST",
+                    f"/api/v1/{d}/messages",
+                    {"channel": CHANNEL, "external_id": f"seed-{run}-{i}", "text": TEXTS[i % 5].format(n=i)},
+                )
+                if status not in (200, 201):
+                    return verdict(False, f"could not seed {d}: HTTP {status} {body[:200]!r}")
+                ids[d].append(json.loads(body)["id"])
+            c.close()
+        print(
+            f"load: {args.rate:.0f} requests/s open loop for {args.duration:.0f} s, mix {args.mix},"
+            f" 5 districts; gunicorn {args.workers} workers × {args.threads} threads (platform gunicorn_conf.py),"
+            f" {p.database}; client: {args.clients} threads on the same machine ({os.cpu_count()} CPUs,"
+            f" load average {os.getloadavg()[0]:.1f} at start)",
+            flush=True,
+        )
+
+        total = int(args.rate * args.duration)
+        kinds = random.Random(1).choices([k for k, _ in mix], weights=[w for _, w in mix], k=total)
+        lock = threading.Condition()
+        next_i = 0
+        t0 = time.monotonic() + 0.5
+        results: list[tuple[str, int, float, float]] = []  # kind, status, latency, service
+        late_starts = 0
+        unsent = 0
+
+        def client() -> None:
+            nonlocal next_i, late_starts, unsent
+            conns = {
+                d: Client(server.port, {"Authorization": f"Bearer {tokens[d]}"}, args.timeout, reconnect=True)
+                for d in DISTRICTS
+            }
+            mine: list[tuple[str, int, float, float]] = []
+            rng = random.Random()
+            while True:
+                with lock:
+                    i = next_i
+                    next_i += 1
+                if i >= total:
+                    break
+                scheduled = t0 + i / args.rate
+                if time.monotonic() > t0 + args.duration:
+                    # Bounded: what the client has not started by the end is counted, not sent.
+                    with lock:
+                        unsent += total - i
+                        next_i = total
+                    break
+                delay = scheduled - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                elif delay < -0.05:
+                    with lock:
+                        late_starts += 1  # every client thread was busy: the server is behind
+                kind, d = kinds[i], DISTRICTS[i % len(DISTRICTS)]
+                c = conns[d]
+                sent = time.monotonic()
+                if kind == "intake":
+                    status, _ = c.request(
+                        "POST",
+                        f"/api/v1/{d}/messages",
+                        {
+                            "channel": CHANNEL,
+                            "external_id": f"{run}-{i}",
+                            "text": TEXTS[i % 5].format(n=i % 90 + 1),
+                        },
+                    )
+                elif kind == "list":
+                    status, _ = c.request("GET", f"/api/v1/{d}/messages?limit=20")
+                elif kind == "one":
+                    status, _ = c.request("GET", f"/api/v1/{d}/messages/{rng.choice(ids[d])}")
+                else:
+                    status, _ = c.request("GET", f"/api/v1/{d}/analytics/dashboard")
+                done = time.monotonic()
+                mine.append((kind, status, done - scheduled, done - sent))
+            for c in conns.values():
+                c.close()
+            with lock:
+                results.extend(mine)
+
+        threads = [threading.Thread(target=client, daemon=True) for _ in range(args.clients)]
+        for t in threads:
+            t.start()
+        reporter_stop = threading.Event()
+
+        def reporter() -> None:
+            while not reporter_stop.wait(10):
+                elapsed = time.monotonic() - t0
+                print(
+                    f"    {elapsed:6.0f} s  started {min(next_i, total)} ({min(next_i, total) / elapsed:.0f}/s)",
+                    flush=True,
+                )
+
+        threading.Thread(target=reporter, daemon=True).start()
+        stop_at = t0 + args.duration + args.timeout + 10
+        for t in threads:
+            t.join(timeout=max(0.0, stop_at - time.monotonic()))
+        reporter_stop.set()
+        wall = time.monotonic() - t0
+        ended_in_time = not any(t.is_alive() for t in threads)
+
+        ok = [r for r in results if r[1] in (200, 201)]
+        errors = Counter(str(r[1]) if r[1] else "connection" for r in results if r[1] not in (200, 201))
+        achieved = len(ok) / min(wall, args.duration)
+        lat = [r[2] for r in results]
+        svc = [r[3] for r in results]
+        print(
+            f"  {len(results)} requests in {wall:.1f} s: achieved {achieved:.1f} successful requests/s"
+            f" (target {args.rate:.0f}), errors {sum(errors.values())} {dict(errors) or ''};"
+            f" scheduled but not started when the time was up (the client fell behind the server): {unsent}"
+        )
+        print(
+            f"  latency from scheduled start p50 {quantile(lat, 50) * 1000:.0f} ms  p99 {quantile(lat, 99) * 1000:.0f} ms;"
+            f" service time p50 {quantile(svc, 50) * 1000:.0f} ms  p99 {quantile(svc, 99) * 1000:.0f} ms;"
+            f" started late (no free client thread, > 50 ms): {late_starts}"
+        )
+        by_kind: dict[str, list[float]] = defaultdict(list)
+        for kind, _, _, service in results:
+            by_kind[kind].append(service)
+        for kind, values in sorted(by_kind.items()):
+            print(
+                f"    {kind:<10} {len(values):7d}  service p50 {quantile(values, 50) * 1000:7.0f} ms"
+                f"  p99 {quantile(values, 99) * 1000:7.0f} ms"
+            )
+        for line, count in server.errors():
+            print(f"  server log: {count} × {line}")
+        passed = ended_in_time and not errors and not unsent and achieved >= 0.95 * args.rate
+        return verdict(
+            passed,
+            f"{achieved:.0f} requests/s sustained with no errors (target {args.rate:.0f})"
+            if passed
+            else f"target {args.rate:.0f} requests/s not sustained: achieved {achieved:.1f}/s, "
+            f"{sum(errors.values())} errors, p99 {quantile(lat, 99) * 1000:.0f} ms from scheduled start",
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
