@@ -4,6 +4,7 @@ ending today, with the event log the KPI methodology reads.
 
     python -m bench.analytics_data --messages 1000000 --fresh
     python -m bench.analytics_data --messages 10000000 --fresh
+    python -m bench.analytics_data --refresh-rollup      # after a migration or a rollup change
 
 The database is MCU_BENCH_ANALYTICS_PG_URL (default
 postgresql+psycopg://postgres@127.0.0.1:5432/mcu_bench_analytics), created when missing and
@@ -253,6 +254,46 @@ def rebuild_rollups(url: str, configs: list[Any], workers: int = 2) -> None:
     with engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
     engine.dispose()
+
+
+def refresh_rollups(url: str) -> None:
+    """An existing database brought to the current schema and rollup (after either changed):
+    migrations as `mcu db upgrade` runs them, then every district's rollup rebuilt."""
+    from mcu.app import create_app
+
+    state = read_state(url) or {}
+    if not state.get("complete"):
+        sys.exit(f"{make_url(url).database}: no complete benchmark data to refresh")
+    app = create_app(
+        {
+            "TESTING": True,
+            "LOG_LEVEL": "WARNING",
+            "DATABASE_URL": url,
+            "INSTANCE_DIR": tempfile.mkdtemp(prefix="mcu-bench-"),
+        }
+    )
+    with app.app_context():
+        from mcu.db import engine, session_scope
+        from mcu.migrate import upgrade
+        from mcu.tenancy.queries import current_config, list_tenants
+
+        upgrade("head")
+        with session_scope() as session:
+            configs = [c for c in (current_config(session, t) for t in list_tenants(session)) if c]
+        engine().dispose()
+    started = time.perf_counter()
+    rebuild_rollups(url, configs)
+    state.setdefault("seconds", {})["analytics rollup"] = round(time.perf_counter() - started, 1)
+    # The rebuild deleted every old row: without a vacuum the summary's scans read them too.
+    with psycopg.connect(_psycopg_url(url), autocommit=True) as conn:
+        tables = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE tablename LIKE 'kpi_rollup%%'"
+        ).fetchall()
+        for (table,) in tables:
+            conn.execute(f"VACUUM (ANALYZE) {table}")
+    state["sizes"] = sizes(url)
+    write_state(url, state)
+    print_state(state)
 
 
 # ---------------------------------------------------------------- keys and indexes
@@ -882,7 +923,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--url", default=PG_URL, help="the database to make (MCU_BENCH_ANALYTICS_PG_URL)")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--fresh", action="store_true", help="drop the database and make it again")
+    parser.add_argument(
+        "--refresh-rollup",
+        action="store_true",
+        help="migrate the existing database and rebuild every district's rollup (after a rollup change)",
+    )
     args = parser.parse_args(argv)
+    if args.refresh_rollup:
+        refresh_rollups(args.url)
+        return
     build(args.url, messages=args.messages, seed=args.seed, fresh=args.fresh)
 
 

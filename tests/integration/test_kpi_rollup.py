@@ -1,7 +1,7 @@
 """The analytics rollup gives what the direct computation gives — KPI numerators and
 denominators, heat-map cells, the summary (the median within its bucket) — after every kind of
 write, to a reader in the writer's own transaction and to any later one, for a running and an
-ended period, and after a rebuild; concurrent writers of one district-day never conflict."""
+ended period (ending on any day around later events), and after a rebuild; concurrent writers of one district-day never conflict."""
 
 from __future__ import annotations
 
@@ -17,10 +17,11 @@ from mcu.analytics.models import (
     KpiRollup,
     KpiRollupAnswerHours,
     KpiRollupIndicator,
+    KpiRollupIndicatorChange,
     KpiRollupStale,
     KpiRollupState,
 )
-from mcu.analytics.periods import month, year
+from mcu.analytics.periods import Period, month, year
 from mcu.db import engine, writer_bind
 from mcu.messages import operations as ops
 from mcu.messages.schemas import CitizenIn, MessageIn
@@ -55,7 +56,12 @@ def _agree(s, config, now=NOW):
 
 
 def _rows(s):
-    tables = (KpiRollup.__table__, KpiRollupIndicator.__table__, KpiRollupAnswerHours.__table__)
+    tables = (
+        KpiRollup.__table__,
+        KpiRollupIndicator.__table__,
+        KpiRollupIndicatorChange.__table__,
+        KpiRollupAnswerHours.__table__,
+    )
     return [sorted(tuple(r) for r in s.execute(sa.select(t))) for t in tables]
 
 
@@ -147,6 +153,69 @@ def test_rollup_equals_the_direct_computation_after_every_kind_of_write(kond):
     s.expire_all()
     assert _rows(s) == before
     _agree(s, config)
+
+
+def _dec(day, hour=10):
+    return datetime(2026, 12, day, hour, tzinfo=UTC)
+
+
+def test_an_ended_period_leaves_out_the_events_after_its_end_whatever_day_it_ends(kond):
+    """Events on the days after a period's end change the stored counts; the period takes off
+    what each later day changed (kpi_rollup_indicator_change), ending on any day."""
+    s, config = kond
+    # Local days (Кондинский is UTC+5): 28, 29 and 30 November.
+    sms = _arrive(s, config, _nov(28), "roads", "mezhdurechensky")
+    social = _arrive(s, config, _nov(29), "education", "kondinskoe", channel="incident-management")
+    appeal = _arrive(s, config, _nov(30), "roads", channel="site-reception", citizen="Иванов Иван Иванович")
+    # Later days: an answer in the term (fast track), control on record, a staff assignment (a
+    # new delivery), a preliminary answer on social media (the executor indicator), an extension
+    # and an answer to the appeal, events of one message on one day.
+    ops.answer(session=s, message=sms, text="Сделано", final=True, actor="x", now=_dec(2))
+    ops.record_control(session=s, message=sms, kind="photo", reference="IMG-2", actor="x", now=_dec(4))
+    other = next(p for p in config.roster if p != social_position(s, social))
+    ops.assign(
+        session=s,
+        config=config,
+        message=social,
+        position_id=other,
+        actor="user:head",
+        reason="вручную",
+        now=_dec(3),
+    )
+    ops.answer(session=s, message=social, text="Принято", final=False, actor="x", now=_dec(5))
+    ops.extend(
+        session=s, config=config, message=appeal, days=10, actor="user:head", reason="проверка", now=_dec(6)
+    )
+    ops.answer(session=s, message=appeal, text="Ответ", final=True, actor="x", now=_dec(6, 11))
+    ops.record_control(session=s, message=appeal, kind="video", reference="V-1", actor="x", now=_dec(6, 12))
+    s.commit()
+    assert rollup.catch_up_all(engine()) > 0
+    s.rollback()
+    changes = rollup.indicator_changes(s, [config.tenant_id], _nov(1).date(), _dec(1).date())
+    assert changes[config.tenant_id][("fast_track_share", "")] == (1, 0)
+    assert changes[config.tenant_id][("auto_control_share", "")] == (2, 0)
+    assert rollup.indicator_changes(s, [config.tenant_id], _nov(1).date(), _dec(7).date()) == {}
+    for last in range(27, 31):
+        _agree_on(s, config, Period(_nov(1).date(), _nov(last).date(), "span"))
+    for last in range(1, 8):
+        _agree_on(s, config, Period(_nov(1).date(), _dec(last).date(), "span"))
+        _agree_on(s, config, Period(_nov(29).date(), _dec(last).date(), "span"))
+    _agree(s, config)
+
+
+def social_position(s, message):
+    from mcu.messages.models import Assignment
+
+    row = s.execute(
+        sa.select(Assignment.position_id).where(
+            Assignment.tenant_id == message.tenant_id, Assignment.message_id == message.id, Assignment.active
+        )
+    ).first()
+    return row[0] if row else None
+
+
+def _agree_on(s, config, period):
+    assert rollup.check(s, config, period, NOW) == [], period.key
 
 
 def rollup_session():

@@ -8,7 +8,7 @@ count per indicator, grouped by district), so the region console costs what one 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -110,12 +110,17 @@ def _data_match(table: sa.Table, data: dict[str, Any]) -> list[sa.ColumnElement[
     return out
 
 
+# When a counted event must have happened: before a moment, whenever (None), or as a condition
+# on the event's time column (the rollup's «up to that local day»).
+Before = datetime | Callable[[sa.ColumnElement], sa.ColumnElement[bool]] | None
+
+
 def _event_exists(
     spec: dict[str, Any],
     subject_kind: str,
     subject_id: sa.ColumnElement,
     tenant: sa.ColumnElement,
-    end: datetime | None,
+    end: Before,
 ) -> sa.ColumnElement[bool]:
     """An event of the spec in the subject's log before `end` (None: whenever it happened)."""
     e = E.alias()
@@ -126,12 +131,14 @@ def _event_exists(
         e.c.kind.in_(_as_list(spec["kind"])),
         *_data_match(e, spec.get("data") or {}),
     ]
-    if end is not None:
+    if callable(end):
+        where.append(end(e.c.at))
+    elif end is not None:
         where.append(e.c.at < end)
     return sa.exists(sa.select(sa.literal(1)).select_from(e).where(*where))
 
 
-def message_condition(spec: dict[str, Any] | None, end: datetime | None) -> sa.ColumnElement[bool]:
+def message_condition(spec: dict[str, Any] | None, end: Before) -> sa.ColumnElement[bool]:
     """A methodology's condition on a message (regime, channel kind, events in its log before
     `end`; None: whenever they happened)."""
     spec = spec or {}
@@ -167,25 +174,18 @@ def _count_messages(
     specs: dict[str, dict],
     start: datetime,
     end: datetime,
-    *,
-    events_before: datetime | str | None = "end",
-    only: Iterable[sa.ColumnElement[bool]] = (),
 ) -> Counts:
-    """Counts over the messages received in [start, end) (and `only`), their events taken before
-    `events_before` (the period's end unless given; None: whenever)."""
-    before = end if events_before == "end" else events_before
+    """Counts over the messages received in [start, end), their events taken before its end."""
     columns = []
     for iid, m in specs.items():
-        den = message_condition(m.get("denominator"), before)
-        num = sa.and_(den, message_condition(m.get("numerator"), before))
+        den = message_condition(m.get("denominator"), end)
+        num = sa.and_(den, message_condition(m.get("numerator"), end))
         columns += [
             sa.func.count().filter(num).label(f"n_{iid}"),
             sa.func.count().filter(den).label(f"d_{iid}"),
         ]
     query = (
-        sa.select(M.c.tenant_id, *columns)
-        .where(*received_in(tenant_ids, start, end), *only)
-        .group_by(M.c.tenant_id)
+        sa.select(M.c.tenant_id, *columns).where(*received_in(tenant_ids, start, end)).group_by(M.c.tenant_id)
     )
     out: Counts = defaultdict(dict)
     for row in session.execute(query).mappings():
@@ -343,34 +343,10 @@ def _event_kinds(specs: Iterable[dict[str, Any]]) -> set[str]:
     return kinds
 
 
-def _executor_pairs(
-    session: Session,
-    tenant_ids: list[int],
-    m: dict,
-    start: datetime,
-    end: datetime,
-    before: datetime | None,
-    only: sa.ColumnElement[bool],
-) -> dict[tuple[int, str], tuple[int, int]]:
-    """(message, delivery) pairs per (tenant, position) that count, events taken before `before`."""
-    from mcu.analytics.rollup import _routed_join
-
-    routed = E.alias()
-    position = routed.c.data["position"].as_string()
-    den = message_condition(m.get("denominator"), before)
-    num = sa.and_(den, message_condition(m.get("numerator"), before))
-    rows = session.execute(
-        sa.select(M.c.tenant_id, position, sa.func.count().filter(num), sa.func.count().filter(den))
-        .select_from(M.join(routed, _routed_join(routed, before)))
-        .where(*received_in(tenant_ids, start, end), only, position.is_not(None))
-        .group_by(M.c.tenant_id, position)
-    )
-    return {(t, p): (n, d) for t, p, n, d in rows}
-
-
 def _rolled_counts(session: Session, configs: list[TenantConfig], period: Period) -> Counts:
-    """Counts from the rollup, corrected for the events of the period's messages that happened
-    after its end (the rollup counts them; the methodology does not)."""
+    """Counts from the rollup: its counts with every event, less what the events after the
+    period's end changed in them (the rollup keeps that per later day; the methodology counts
+    only the events before the end)."""
     from mcu.analytics import rollup
 
     counts: Counts = defaultdict(dict)
@@ -383,39 +359,20 @@ def _rolled_counts(session: Session, configs: list[TenantConfig], period: Period
         start, end = period.bounds(group[0].tz)
         methodologies = _group_methodologies(group)
         sums = rollup.indicator_sums(session, ids, first, after)
-        by_messages = {i: m for i, m in methodologies.items() if m.get("counts") == "messages"}
+        later = rollup.indicator_changes(session, ids, first, after)
+        pairs: dict[int, dict[tuple[str, str], tuple[int, int]]] = defaultdict(dict)
         for tid in ids:
-            for iid in by_messages:
-                counts[tid][iid] = sums.get(tid, {}).get((iid, ""), (0, 0))
-        # Only the days whose messages have a counted event at or after the end need it.
-        kinds = rollup.settling_kinds(
-            {i: m for i, m in methodologies.items() if m.get("counts") in ("messages", "executors")}
-        )
-        late = rollup.unsettled(session, ids, first, after, end, group[0].tz, kinds)
-        if by_messages and late is not None:
-            at_end = _count_messages(session, ids, by_messages, start, end, only=[late])
-            ever = _count_messages(session, ids, by_messages, start, end, events_before=None, only=[late])
-            for tid in set(at_end) | set(ever):
-                for iid in by_messages:
-                    n, d = counts[tid][iid]
-                    n1, d1 = at_end.get(tid, {}).get(iid, (0, 0))
-                    n0, d0 = ever.get(tid, {}).get(iid, (0, 0))
-                    counts[tid][iid] = (n + n1 - n0, d + d1 - d0)
+            mine, theirs = sums.get(tid, {}), later.get(tid, {})
+            for key in set(mine) | set(theirs):
+                (n, d), (n1, d1) = mine.get(key, (0, 0)), theirs.get(key, (0, 0))
+                pairs[tid][key] = (n - n1, d - d1)
         for iid, m in methodologies.items():
-            if m.get("counts") == "executors":
-                pairs: dict[tuple[int, str], list[int]] = {
-                    (tid, pos): list(v)
-                    for tid, mine in sums.items()
-                    for (i, pos), v in mine.items()
-                    if i == iid and pos
-                }
-                for sign, before in ((1, end), (-1, None)) if late is not None else ():
-                    for key, (n, d) in _executor_pairs(session, ids, m, start, end, before, late).items():
-                        v = pairs.setdefault(key, [0, 0])
-                        v[0] += sign * n
-                        v[1] += sign * d
+            if m.get("counts") == "messages":
                 for tid in ids:
-                    mine = [v for (t, _p), v in pairs.items() if t == tid]
+                    counts[tid][iid] = pairs[tid].get((iid, ""), (0, 0))
+            elif m.get("counts") == "executors":
+                for tid in ids:
+                    mine = [v for (i, pos), v in pairs[tid].items() if i == iid and pos]
                     counts[tid][iid] = (sum(v[0] > 0 for v in mine), sum(v[1] > 0 for v in mine))
             elif m.get("counts") == "events":
                 for tid, values in _count_events(session, ids, iid, m, start, end).items():

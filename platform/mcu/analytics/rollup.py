@@ -5,7 +5,9 @@ Owns the `kpi_rollup*` tables (mcu.analytics.models):
 - kpi_rollup — messages per day × block × settlement (duplicates excluded) with the summary
   counts (answered, open, with a term, answered late, open with a term, ratings, threats);
 - kpi_rollup_indicator — each message-counted indicator's numerator and denominator per day,
-  and for an executor-counted one per day × executor position;
+  and for an executor-counted one per day × executor position, with every event in the log;
+- kpi_rollup_indicator_change — per day of receipt and later local day (changed_on), what that
+  day's events changed in those counts;
 - kpi_rollup_answer_hours — answered messages per day × bucket of hours to the answer;
 - kpi_rollup_state — built for which time zone and methodologies.
 
@@ -18,12 +20,14 @@ on the district's state row. A reader therefore never sees a stale figure, never
 writer pays one small INSERT. Rows written with Core inserts (demo seed, bulk generators) bypass the
 hook; those writers end with `rebuild`.
 
+An indicator's events are counted in kpi_rollup_indicator whenever they happened; the reference
+counts only those before the period's end (a local midnight). A message's counts with the events
+before a local midnight change only on the days it has events, so the counts at the end are the
+stored ones less the changes of the days from the end on: kpi_rollup_indicator_change rows with
+the day of receipt in the period and changed_on at or after its end (none for a running period;
+the last weeks' messages of a past one) — exact, and no message is read.
+
 What the rollup cannot hold is read live and added:
-- an indicator's events are counted whenever they happened; the reference counts those before
-  the period's end. Each row keeps the latest such event of its messages (last_event_at): the
-  messages of the days where it falls at or after the period's end (none for a running period;
-  the last weeks of a past one) are counted both ways directly and the difference applied —
-  exact;
 - «overdue» depends on the moment asked: messages of the period whose term has not run out by
   then are read through ix_message_tenant_due and taken off — exact;
 - the median time to answer comes from hour buckets (a day wide beyond a week), each value
@@ -55,6 +59,7 @@ from mcu.analytics.models import (
     KpiRollup,
     KpiRollupAnswerHours,
     KpiRollupIndicator,
+    KpiRollupIndicatorChange,
     KpiRollupStale,
     KpiRollupState,
 )
@@ -66,11 +71,12 @@ from mcu.tenancy.config import TenantConfig
 
 log = logging.getLogger(__name__)
 
-VERSION = 1  # bump when what the rollup holds changes: every district is then «not built»
+VERSION = 2  # bump when what the rollup holds changes: every district is then «not built»
 M = Message.__table__
 E = Event.__table__
 R = KpiRollup.__table__
 RI = KpiRollupIndicator.__table__
+RC = KpiRollupIndicatorChange.__table__
 RA = KpiRollupAnswerHours.__table__
 RS = KpiRollupState.__table__
 S = KpiRollupStale.__table__
@@ -239,19 +245,6 @@ def _selects(
     block = sa.func.coalesce(M.c.block_id, blank)
     settlement = sa.func.coalesce(M.c.settlement_id, blank)
     kinds = settling_kinds(methodologies)
-    e = E.alias("settling")
-    last_event = (
-        sa.select(sa.func.max(e.c.at))
-        .where(
-            e.c.tenant_id == M.c.tenant_id,
-            e.c.subject_kind == "message",
-            e.c.subject_id == M.c.id,
-            e.c.kind.in_(kinds),
-        )
-        .scalar_subquery()
-        if kinds
-        else sa.null()
-    )
     out = [
         (
             R,
@@ -269,7 +262,6 @@ def _selects(
                 sa.func.coalesce(sa.func.sum(M.c.rating), 0),
                 sa.func.count(M.c.rating),
                 sa.func.count().filter(M.c.threat_to_life),
-                sa.func.max(last_event),
             )
             .where(*where)
             .group_by(
@@ -290,9 +282,15 @@ def _selects(
             .group_by(M.c.tenant_id, day, bucket),
         )
     )
-    for iid, m in methodologies.items() if only is None or only is RI else ():
+    wanted = only is None or only is RI or only is RC
+    changes = (
+        _changes(tenant_id, where, tz, kinds, dialect) if kinds and (only is None or only is RC) else None
+    )
+    for iid, m in methodologies.items() if wanted else ():
         den = message_condition(m.get("denominator"), None)
         num = sa.and_(den, message_condition(m.get("numerator"), None))
+        if changes is not None:
+            out.append((RC, _change_query(iid, m, changes, tz, dialect)))
         if m.get("counts") == "messages":
             query = (
                 sa.select(
@@ -328,6 +326,76 @@ def _selects(
     return out
 
 
+def _changes(
+    tenant_id: int, where: list[sa.ColumnElement[bool]], tz: ZoneInfo, kinds: list[str], dialect: str
+) -> sa.Subquery:
+    """Each message (of `where`) with each later local day on which it has an event that can
+    change a rolled indicator's count: (tenant_id, id, day of receipt, changed_on)."""
+    e = E.alias("changing")
+    day = local_day(M.c.received_at, tz, dialect)
+    changed_on = local_day(e.c.at, tz, dialect)
+    return (
+        sa.select(M.c.tenant_id, M.c.id, day.label("day"), changed_on.label("changed_on"))
+        .select_from(
+            M.join(
+                e,
+                sa.and_(
+                    e.c.tenant_id == M.c.tenant_id,
+                    e.c.subject_kind == "message",
+                    e.c.subject_id == M.c.id,
+                    e.c.kind.in_(kinds),
+                ),
+            )
+        )
+        .where(*where, e.c.tenant_id == tenant_id)
+        .group_by(M.c.tenant_id, M.c.id, day, changed_on)
+        .having(changed_on > day)
+        .subquery("changes")
+    )
+
+
+def _change_query(iid: str, m: dict, changes: sa.Subquery, tz: ZoneInfo, dialect: str) -> sa.Select:
+    """kpi_rollup_indicator_change of one indicator: per day of receipt and later day of events,
+    the counts with that day's events minus the counts without them (each a count of messages,
+    or of (message, delivery) pairs for an executor-counted indicator, as kpi_rollup_indicator
+    holds them). Summed over the days from a period's end on, they are what the events after
+    the end added: counts with events before a local midnight step only on days with events."""
+    from mcu.analytics.kpi import message_condition
+
+    on = changes.c.changed_on
+
+    def upto(at: sa.ColumnElement) -> sa.ColumnElement[bool]:
+        return local_day(at, tz, dialect) <= on
+
+    def before(at: sa.ColumnElement) -> sa.ColumnElement[bool]:
+        return local_day(at, tz, dialect) < on
+
+    def counted(end: Callable) -> tuple[sa.ColumnElement[bool], sa.ColumnElement[bool]]:
+        den = message_condition(m.get("denominator"), end)
+        return sa.and_(den, message_condition(m.get("numerator"), end)), den
+
+    joined = M.join(changes, sa.and_(changes.c.tenant_id == M.c.tenant_id, changes.c.id == M.c.id))
+    group = [M.c.tenant_id, changes.c.day, on]
+    if m.get("counts") == "messages":
+        position = sa.literal("")
+        (num_after, den_after), (num_before, den_before) = counted(upto), counted(before)
+    else:
+        routed = E.alias("routed")
+        position = routed.c.data["position"].as_string()
+        joined = joined.join(routed, _routed_join(routed))
+        delivered = local_day(routed.c.at, tz, dialect)
+        num_after, den_after = (sa.and_(delivered <= on, c) for c in counted(upto))
+        num_before, den_before = (sa.and_(delivered < on, c) for c in counted(before))
+        group.append(position)
+    numerator = sa.func.count().filter(num_after) - sa.func.count().filter(num_before)
+    denominator = sa.func.count().filter(den_after) - sa.func.count().filter(den_before)
+    query = sa.select(M.c.tenant_id, changes.c.day, on, sa.literal(iid), position, numerator, denominator)
+    query = query.select_from(joined)
+    if m.get("counts") != "messages":
+        query = query.where(position.is_not(None))
+    return query.group_by(*group).having(sa.or_(numerator != 0, denominator != 0))
+
+
 def _routed_join(routed: sa.Alias, end: datetime | None = None) -> sa.ColumnElement[bool]:
     parts = [
         routed.c.tenant_id == M.c.tenant_id,
@@ -342,7 +410,7 @@ def _routed_join(routed: sa.Alias, end: datetime | None = None) -> sa.ColumnElem
 
 def _write(conn: sa.Connection, config: TenantConfig, days: list[date] | None) -> None:
     tid = config.tenant_id
-    for table in (R, RI, RA):
+    for table in (R, RI, RC, RA):
         where = [table.c.tenant_id == tid]
         if days is not None:
             where.append(table.c.day.in_(days))
@@ -578,69 +646,29 @@ def indicator_sums(
     return out
 
 
-def unsettled(
-    session: Session,
-    tenant_ids: list[int],
-    first: date,
-    after: date,
-    end: datetime,
-    tz: ZoneInfo,
-    kinds: list[str],
-) -> sa.ColumnElement[bool] | None:
-    """The messages received on the days [first, after) with an event of these kinds at or after
-    `end`, as a condition on the message table: looked for only from each district's first day
-    whose rows say such an event exists (kpi_rollup.last_event_at), then per message through
-    ix_event_tenant_subject. None when no day has one (a running period)."""
-    # The caller limits the messages to the period: only the start matters here.
-    if not kinds:
-        return None
-    # A running period has no event after its end: one probe of ix_event_tenant_kind_at says so
-    # before the rows of every day are read.
-    after_end = (
-        session.connection()
-        .execute(
-            sa.select(sa.literal(1))
-            .where(E.c.tenant_id.in_(tenant_ids), E.c.kind.in_(kinds), E.c.at >= end)
-            .limit(1)
+def indicator_changes(
+    session: Session, tenant_ids: list[int], first: date, after: date
+) -> dict[int, dict[tuple[str, str], tuple[int, int]]]:
+    """What the events from the local day `after` on added to the counts of the messages
+    received on the days [first, after): {tenant: {(indicator, position): (numerator,
+    denominator)}}, to take off indicator_sums for a period that ended before them. Empty for a
+    running period."""
+    rc = _source(session, RC, tenant_ids)
+    rows = session.connection().execute(
+        sa.select(
+            rc.c.tenant_id,
+            rc.c.indicator_id,
+            rc.c.position_id,
+            sa.func.sum(rc.c.numerator),
+            sa.func.sum(rc.c.denominator),
         )
-        .first()
+        .where(rc.c.tenant_id.in_(tenant_ids), rc.c.day >= first, rc.c.day < after, rc.c.changed_on >= after)
+        .group_by(rc.c.tenant_id, rc.c.indicator_id, rc.c.position_id)
     )
-    if after_end is None:
-        return None
-    r = _source(session, R, tenant_ids)
-    rows = (
-        session.connection()
-        .execute(
-            sa.select(r.c.tenant_id, sa.func.min(r.c.day))
-            .where(r.c.tenant_id.in_(tenant_ids), r.c.day >= first, r.c.day < after, r.c.last_event_at >= end)
-            .group_by(r.c.tenant_id)
-        )
-        .all()
-    )
-    if not rows:
-        return None
-    e = E.alias("late")
-    late = sa.exists(
-        sa.select(sa.literal(1))
-        .select_from(e)
-        .where(
-            e.c.tenant_id == M.c.tenant_id,
-            e.c.subject_kind == "message",
-            e.c.subject_id == M.c.id,
-            e.c.kind.in_(kinds),
-            e.c.at >= end,
-        )
-    )
-    first_late = {tid: day if isinstance(day, date) else date.fromisoformat(day) for tid, day in rows}
-    # One range per district, from its first such day to the end: a long OR of day ranges costs
-    # more per row than the per-message look-up it would save.
-    days = sa.or_(
-        *(
-            sa.and_(M.c.tenant_id == tid, M.c.received_at >= day_bounds(day, tz)[0])
-            for tid, day in first_late.items()
-        )
-    )
-    return sa.and_(days, late)
+    out: dict[int, dict[tuple[str, str], tuple[int, int]]] = defaultdict(dict)
+    for tid, iid, pos, n, d in rows:
+        out[tid][(iid, pos)] = (int(n), int(d))
+    return out
 
 
 def median_from_buckets(buckets: dict[int, int]) -> float | None:
@@ -782,10 +810,48 @@ def median_tolerance(hours: float | None) -> float:
     return 1.1 if hours is None or hours < WEEK_HOURS / 2 else 24.1
 
 
+def _check_positions(session: Session, config: TenantConfig, period: Any) -> list[str]:
+    """An executor-counted indicator's fact counts positions; the counts behind it, per position
+    (stored counts less the later changes), against the direct count of (message, delivery)
+    pairs with deliveries and events before the period's end."""
+    from mcu.analytics.kpi import message_condition, received_in
+
+    start, end = period.bounds(config.tz)
+    first, after = period.start, period.end + DAY
+    sums = indicator_sums(session, [config.tenant_id], first, after).get(config.tenant_id, {})
+    later = indicator_changes(session, [config.tenant_id], first, after).get(config.tenant_id, {})
+    out = []
+    for iid, m in rolled_methodologies(config).items():
+        if m.get("counts") != "executors":
+            continue
+        routed = E.alias()
+        position = routed.c.data["position"].as_string()
+        den = message_condition(m.get("denominator"), end)
+        num = sa.and_(den, message_condition(m.get("numerator"), end))
+        direct = {
+            pos: (n, d)
+            for pos, n, d in session.execute(
+                sa.select(position, sa.func.count().filter(num), sa.func.count().filter(den))
+                .select_from(M.join(routed, _routed_join(routed, end)))
+                .where(*received_in([config.tenant_id], start, end), position.is_not(None))
+                .group_by(position)
+            )
+            if n or d
+        }
+        mine = {}
+        for (i, pos), (n, d) in sums.items():
+            n1, d1 = later.get((i, pos), (0, 0))
+            if i == iid and pos and (n - n1 or d - d1):
+                mine[pos] = (n - n1, d - d1)
+        if mine != direct:
+            out.append(f"КПЭ {iid} по должностям: сводные {mine} ≠ прямой расчёт {direct}")
+    return out
+
+
 def check(session: Session, config: TenantConfig, period: Any, now: datetime) -> list[str]:
     """The differences between what the rollup gives a district for the period and the direct
-    computation (KPI numerators and denominators, heat-map cells, summary figures); none when
-    they agree. The median time to answer may differ within its bucket (see the module)."""
+    computation (KPI numerators and denominators — an executor-counted one's per position too —,
+    heat-map cells, summary figures); none when they agree. The median time to answer may differ within its bucket (see the module)."""
     from mcu.analytics import flow, heatmap, kpi
 
     if config.tenant_id not in ready(session, [config]):
@@ -804,6 +870,7 @@ def check(session: Session, config: TenantConfig, period: Any, now: datetime) ->
         for i in direct
         if rolled.get(i) != direct[i]
     ]
+    out += _check_positions(session, config, period)
     days = [(p.start, p.end + DAY) for p in period.buckets()]
     cells = counts_by_days(session, config.tenant_id, days, True)
     exact = heatmap.counts_by_range(
