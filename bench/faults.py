@@ -34,17 +34,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench import worker_fire
-from bench.harness import Client, Platform, verdict
+from bench.harness import TEXTS, Client, Platform, verdict
 
 TENANT = "kondinsky"
 CHANNEL = "pos"  # a сообщение channel; its import mapping is rules/import/pos.yaml
-TEXTS = [
-    "Во дворе дома {n} по ул. Ленина огромная яма, машины не проедут",
-    "Не вывозят мусор с контейнерной площадки на ул. Мира уже неделю",
-    "В квартире холодные батареи, управляющая компания не отвечает",
-    "Не работает уличное освещение на ул. Советской, темно и опасно",
-    "Автобус по маршруту 3 не пришёл утром, дети опоздали в школу",
-]
 
 
 def _text(i: int) -> str:

@@ -290,3 +290,13 @@ def verdict(ok: bool, what: str) -> int:
     """Print the PASS/FAIL line; the exit status for sys.exit."""
     print(f"{'PASS' if ok else 'FAIL'}: {what}")
     return 0 if ok else 1
+
+
+# Residents' texts the benchmarks post (each names a block of Кондинский's lexicon).
+TEXTS = [
+    "Во дворе дома {n} по ул. Ленина огромная яма, машины не проедут",
+    "Не вывозят мусор с контейнерной площадки на ул. Мира уже неделю",
+    "В квартире холодные батареи, управляющая компания не отвечает",
+    "Не работает уличное освещение на ул. Советской, темно и опасно",
+    "Автобус по маршруту 3 не пришёл утром, дети опоздали в школу",
+]

@@ -23,17 +23,10 @@ import threading
 import time
 import uuid
 
-from bench.harness import Platform
+from bench.harness import TEXTS, Platform
 
 CONNECTIONS = 32
 SECONDS = float(os.environ.get("MCU_BENCH_SECONDS", 10))
-TEXTS = [
-    "Во дворе дома {n} по ул. Ленина огромная яма, машины не проедут",
-    "Не вывозят мусор с контейнерной площадки на ул. Мира уже неделю",
-    "В квартире холодные батареи, управляющая компания не отвечает",
-    "Не работает уличное освещение на ул. Советской, темно и опасно",
-    "Автобус по маршруту 3 не пришёл утром, дети опоздали в школу",
-]
 
 
 def _load(port: int, path: str, headers: dict[str, str], body_for) -> tuple[int, int, list[float]]:

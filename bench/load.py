@@ -29,17 +29,10 @@ import time
 import uuid
 from collections import Counter, defaultdict
 
-from bench.harness import Client, Platform, quantile, verdict
+from bench.harness import TEXTS, Client, Platform, quantile, verdict
 
 DISTRICTS = ("kondinsky", "khanty-mansiysky", "sovetsky", "nekrasovsky", "konstantinovsky")
 CHANNEL = "pos"
-TEXTS = [
-    "Во дворе дома {n} по ул. Ленина огромная яма, машины не проедут",
-    "Не вывозят мусор с контейнерной площадки на ул. Мира уже неделю",
-    "В квартире холодные батареи, управляющая компания не отвечает",
-    "Не работает уличное освещение на ул. Советской, темно и опасно",
-    "Автобус по маршруту 3 не пришёл утром, дети опоздали в школу",
-]
 
 
 def _mix(spec: str) -> list[tuple[str, float]]:

@@ -50,21 +50,29 @@ def _message_or_404(message_id: uuid.UUID):
     return message
 
 
-@api.post("/messages")
-@token_required
-def create_message():
+def _intake(take):
+    """Parse the body into a message (the token's channel when none is named) and hand it to
+    `take` (an intake operation); a 422 with field errors, or what `take` returned."""
     body = json_body()
     if "channel" not in body and g.api_token.channel_id:
         body["channel"] = g.api_token.channel_id
     try:
         data = MessageIn.model_validate(body)
-        result = ops.receive_message(
+        return None, take(
             session=get_session(), config=g.config, data=data, actor=f"token:{g.api_token.name}"
         )
     except ValidationError as exc:
-        return unprocessable(field_errors(exc))
+        return unprocessable(field_errors(exc)), None
     except ops.IntakeError as exc:
-        return unprocessable({exc.field: [str(exc)]})
+        return unprocessable({exc.field: [str(exc)]}), None
+
+
+@api.post("/messages")
+@token_required
+def create_message():
+    refused, result = _intake(ops.receive_message)
+    if refused:
+        return refused
     get_session().commit()
     made = {"assignment": result.assignment, "deadline": result.deadline} if result.created else {}
     response = jsonify(message_public(get_session(), g.config, result.message, **made))
@@ -77,18 +85,10 @@ def create_message():
 @token_required
 def queue_message():
     """The queued intake: checked now, taken through the pipeline by the worker (202)."""
-    body = json_body()
-    if "channel" not in body and g.api_token.channel_id:
-        body["channel"] = g.api_token.channel_id
-    try:
-        data = MessageIn.model_validate(body)
-        item_id, created = intake_queue.accept(
-            session=get_session(), config=g.config, data=data, actor=f"token:{g.api_token.name}"
-        )
-    except ValidationError as exc:
-        return unprocessable(field_errors(exc))
-    except ops.IntakeError as exc:
-        return unprocessable({exc.field: [str(exc)]})
+    refused, accepted = _intake(intake_queue.accept)
+    if refused:
+        return refused
+    item_id, created = accepted
     get_session().commit()
     location = url_for(".get_intake_item", item_id=item_id)
     response = jsonify(

@@ -15,14 +15,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from mcu.migrations.tenant_wall import tenant_wall
+
 revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
-
-# As in migration 0008: the second wall on every tenant-owned table.
-SETTING = "current_setting('mcu.tenant_id', true)"
-RULE = f"(coalesce({SETTING}, '') = '' or tenant_id = {SETTING}::integer)"
 
 
 def upgrade() -> None:
@@ -34,10 +32,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["tenant_id"], ["tenant.id"]),
         sa.PrimaryKeyConstraint("tenant_id", "id"),
     )
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("alter table kpi_rollup_stale enable row level security")
-        op.execute("alter table kpi_rollup_stale force row level security")
-        op.execute(f"create policy tenant_wall on kpi_rollup_stale using {RULE} with check {RULE}")
+    tenant_wall("kpi_rollup_stale")  # the second wall, as on every tenant-owned table
 
 
 def downgrade() -> None:

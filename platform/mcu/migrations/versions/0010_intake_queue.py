@@ -12,15 +12,13 @@ import sqlmodel
 from alembic import op
 
 import mcu.sqltypes
+from mcu.migrations.tenant_wall import tenant_wall
 
 revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
 
-# As in migration 0008: the second wall on every tenant-owned table.
-SETTING = "current_setting('mcu.tenant_id', true)"
-RULE = f"(coalesce({SETTING}, '') = '' or tenant_id = {SETTING}::integer)"
 S = sqlmodel.sql.sqltypes.AutoString
 
 
@@ -50,10 +48,7 @@ def upgrade() -> None:
         postgresql_where=sa.text("status = 'queued'"),
         sqlite_where=sa.text("status = 'queued'"),
     )
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("alter table intake_item enable row level security")
-        op.execute("alter table intake_item force row level security")
-        op.execute(f"create policy tenant_wall on intake_item using {RULE} with check {RULE}")
+    tenant_wall("intake_item")  # the second wall, as on every tenant-owned table
 
 
 def downgrade() -> None:

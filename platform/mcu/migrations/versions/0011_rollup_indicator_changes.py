@@ -19,15 +19,13 @@ import sqlmodel
 from alembic import op
 
 import mcu.sqltypes
+from mcu.migrations.tenant_wall import tenant_wall
 
 revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
 
-# As in migration 0008: the second wall on every tenant-owned table.
-SETTING = "current_setting('mcu.tenant_id', true)"
-RULE = f"(coalesce({SETTING}, '') = '' or tenant_id = {SETTING}::integer)"
 S = sqlmodel.sql.sqltypes.AutoString
 
 
@@ -49,10 +47,7 @@ def upgrade() -> None:
         "kpi_rollup_indicator_change",
         ["tenant_id", "changed_on", "day"],
     )
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("alter table kpi_rollup_indicator_change enable row level security")
-        op.execute("alter table kpi_rollup_indicator_change force row level security")
-        op.execute(f"create policy tenant_wall on kpi_rollup_indicator_change using {RULE} with check {RULE}")
+    tenant_wall("kpi_rollup_indicator_change")  # the second wall, as on every tenant-owned table
     with op.batch_alter_table("kpi_rollup") as batch:
         batch.drop_column("last_event_at")
 
