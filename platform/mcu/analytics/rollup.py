@@ -162,9 +162,15 @@ def local_day(column: sa.ColumnElement, tz: ZoneInfo, dialect: str) -> sa.Column
     segments = _segments(str(tz))
     if len(segments) == 1:
         return sa.func.date(column, f"{segments[0][1]:+d} seconds")
+    # Newest first: a row of these years matches the first WHEN, not the last of the zone's
+    # historical offsets (SQLite evaluates the WHENs in order, for every row).
+    starts = [until for until, _ in segments[:-1]]
     return sa.case(
-        *((column < until, sa.func.date(column, f"{off:+d} seconds")) for until, off in segments[:-1]),
-        else_=sa.func.date(column, f"{segments[-1][1]:+d} seconds"),
+        *(
+            (column >= start, sa.func.date(column, f"{off:+d} seconds"))
+            for start, (_, off) in reversed(list(zip(starts, segments[1:], strict=True)))
+        ),
+        else_=sa.func.date(column, f"{segments[0][1]:+d} seconds"),
     )
 
 
@@ -628,17 +634,25 @@ def indicator_sums(
     session: Session, tenant_ids: list[int], first: date, after: date
 ) -> dict[int, dict[tuple[str, str], tuple[int, int]]]:
     """{tenant: {(indicator, position): (numerator, denominator)}} over the days [first, after)."""
-    ri = _source(session, RI, tenant_ids)
+    return _totals(session, _source(session, RI, tenant_ids), tenant_ids, first, after)
+
+
+def _totals(
+    session: Session,
+    source: sa.FromClause,
+    tenant_ids: list[int],
+    first: date,
+    after: date,
+    *also: sa.ColumnElement[bool],
+) -> dict[int, dict[tuple[str, str], tuple[int, int]]]:
+    """Numerators and denominators of an indicator table summed over the days [first, after)."""
+    c = source.c
     rows = session.connection().execute(
         sa.select(
-            ri.c.tenant_id,
-            ri.c.indicator_id,
-            ri.c.position_id,
-            sa.func.sum(ri.c.numerator),
-            sa.func.sum(ri.c.denominator),
+            c.tenant_id, c.indicator_id, c.position_id, sa.func.sum(c.numerator), sa.func.sum(c.denominator)
         )
-        .where(ri.c.tenant_id.in_(tenant_ids), ri.c.day >= first, ri.c.day < after)
-        .group_by(ri.c.tenant_id, ri.c.indicator_id, ri.c.position_id)
+        .where(c.tenant_id.in_(tenant_ids), c.day >= first, c.day < after, *also)
+        .group_by(c.tenant_id, c.indicator_id, c.position_id)
     )
     out: dict[int, dict[tuple[str, str], tuple[int, int]]] = defaultdict(dict)
     for tid, iid, pos, n, d in rows:
@@ -654,21 +668,7 @@ def indicator_changes(
     denominator)}}, to take off indicator_sums for a period that ended before them. Empty for a
     running period."""
     rc = _source(session, RC, tenant_ids)
-    rows = session.connection().execute(
-        sa.select(
-            rc.c.tenant_id,
-            rc.c.indicator_id,
-            rc.c.position_id,
-            sa.func.sum(rc.c.numerator),
-            sa.func.sum(rc.c.denominator),
-        )
-        .where(rc.c.tenant_id.in_(tenant_ids), rc.c.day >= first, rc.c.day < after, rc.c.changed_on >= after)
-        .group_by(rc.c.tenant_id, rc.c.indicator_id, rc.c.position_id)
-    )
-    out: dict[int, dict[tuple[str, str], tuple[int, int]]] = defaultdict(dict)
-    for tid, iid, pos, n, d in rows:
-        out[tid][(iid, pos)] = (int(n), int(d))
-    return out
+    return _totals(session, rc, tenant_ids, first, after, rc.c.changed_on >= after)
 
 
 def median_from_buckets(buckets: dict[int, int]) -> float | None:

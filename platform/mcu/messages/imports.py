@@ -910,12 +910,8 @@ def _check_row(
     pending: list[tuple[int, Checked, list[str]]],
 ) -> None:
     """A row for the queue: mapped and checked as intake checks it, else rejected with why."""
-    if row.problem is not None:
-        report.rejected.append(RowIssue(row.number, [row.problem], row.values))
-        return
-    built = build_message(row, binding, mapping, channel_id=channel_id, tz=tz)
-    if built.data is None:
-        report.rejected.append(RowIssue(row.number, built.reasons, row.values))
+    built = _built(row, binding, mapping, channel_id, tz, report)
+    if built is None:
         return
     try:
         checked = (built.data, *check_intake(config, built.data, now))
@@ -944,20 +940,47 @@ def _queue(
         session=session, config=config, items=[c for _, c, _ in pending], actor=actor, now=now
     )
     for (number, _, notes), (key, created) in zip(pending, fresh, strict=True):
-        if key in first_seen:
-            notes.append(
-                f"повторяет {report.row_word} {first_seen[key]} этого файла (номер «{key}»): сохранена один раз"
-            )
-            created = False
-        else:
-            first_seen[key] = number
-        if created:
-            report.created += 1
-        else:
-            report.existing += 1
-        if notes:
-            report.warnings.append(RowIssue(number, notes))
+        _tally(report, first_seen, number, key, created, notes)
     pending.clear()
+
+
+def _built(
+    row: SourceRow,
+    binding: _Binding,
+    mapping: ColumnMapping,
+    channel_id: str,
+    tz: ZoneInfo,
+    report: ImportReport,
+) -> _Built | None:
+    """The row mapped onto a message, or None with the row rejected and why."""
+    if row.problem is not None:
+        report.rejected.append(RowIssue(row.number, [row.problem], row.values))
+        return None
+    built = build_message(row, binding, mapping, channel_id=channel_id, tz=tz)
+    if built.data is None:
+        report.rejected.append(RowIssue(row.number, built.reasons, row.values))
+        return None
+    return built
+
+
+def _tally(
+    report: ImportReport, first_seen: dict[str, int], number: int, key: str, created: bool, notes: list[str]
+) -> None:
+    """Count a stored row as new or already present; a key repeated within the file is noted and
+    counted once."""
+    if key in first_seen:
+        notes.append(
+            f"повторяет {report.row_word} {first_seen[key]} этого файла (номер «{key}»): сохранена один раз"
+        )
+        created = False
+    else:
+        first_seen[key] = number
+    if created:
+        report.created += 1
+    else:
+        report.existing += 1
+    if notes:
+        report.warnings.append(RowIssue(number, notes))
 
 
 def _import_row(
@@ -975,11 +998,9 @@ def _import_row(
     def reject(reasons: list[str]) -> None:
         report.rejected.append(RowIssue(row.number, reasons, row.values))
 
-    if row.problem is not None:
-        return reject([row.problem])
-    built = build_message(row, binding, mapping, channel_id=channel_id, tz=tz)
-    if built.data is None:
-        return reject(built.reasons)
+    built = _built(row, binding, mapping, channel_id, tz, report)
+    if built is None:
+        return
     data = built.data
     try:
         with session.begin_nested():
@@ -991,23 +1012,11 @@ def _import_row(
         log.exception("import row %d into %s/%s failed", row.number, config.slug, channel_id)
         return reject(["внутренняя ошибка при сохранении строки (подробности — в журнале сервера)"])
     notes = list(built.warnings)
-    key = result.message.external_id
-    if key in first_seen:
+    if result.created and data.settlement and result.message.settlement_id is None:
         notes.append(
-            f"повторяет {report.row_word} {first_seen[key]} этого файла (номер «{key}»): сохранена один раз"
+            f"поселение «{data.settlement}» не найдено в справочнике района: сообщение принято без поселения"
         )
-    else:
-        first_seen[key] = row.number
-    if result.created:
-        report.created += 1
-        if data.settlement and result.message.settlement_id is None:
-            notes.append(
-                f"поселение «{data.settlement}» не найдено в справочнике района: сообщение принято без поселения"
-            )
-    else:
-        report.existing += 1
-    if notes:
-        report.warnings.append(RowIssue(row.number, notes))
+    _tally(report, first_seen, row.number, result.message.external_id, result.created, notes)
 
 
 __all__ = [
