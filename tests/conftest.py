@@ -71,8 +71,25 @@ def _truncate_all(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory, _pg_migrated):
+    """On SQLite, one database file migrated once per session: each test starts from a copy of it
+    (a file copy instead of running every migration again; `upgrade` then finds it at head)."""
+    if _pg_migrated:
+        return None
+    instance = tmp_path_factory.mktemp("sqlite-template")
+    path = instance / "template.sqlite3"
+    app = create_app({"TESTING": True, "INSTANCE_DIR": str(instance), "DATABASE_URL": f"sqlite:///{path}"})
+    with app.app_context():
+        from mcu.migrate import upgrade
+
+        upgrade("head")
+    app.extensions["mcu.engine"].dispose()
+    return path
+
+
 @pytest.fixture
-def make_app(tmp_path, _pg_migrated):
+def make_app(tmp_path, _pg_migrated, _sqlite_template):
     """Build an app on a fresh, migrated database; extra settings override the defaults."""
     created = []
 
@@ -80,6 +97,7 @@ def make_app(tmp_path, _pg_migrated):
         instance = tmp_path / f"instance{len(created)}"
         config = {
             "TESTING": True,
+            "PASSWORD_HASHING": "fast",
             "INSTANCE_DIR": str(instance),
             "TENANTS_DIR": str(REPO / "tenants"),
             "RULES_DIR": str(REPO / "rules"),
@@ -87,6 +105,8 @@ def make_app(tmp_path, _pg_migrated):
         if _pg_migrated:
             config["DATABASE_URL"] = _pg_migrated
         else:
+            instance.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(_sqlite_template, instance / "test.sqlite3")
             config["DATABASE_URL"] = f"sqlite:///{instance / 'test.sqlite3'}"
         config.update(overrides)
         app = create_app(config)

@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     # `make run` works as is; set MCU_SESSION_COOKIE_SECURE=0 only for plain HTTP on a LAN address.
     "SESSION_COOKIE_SECURE": True,
     "TESTING": False,
+    # "standard" (Argon2id as argon2-cffi recommends) or "fast" (the test suite; see passwords.py)
+    "PASSWORD_HASHING": "standard",
     # Seconds a web worker trusts its cached tenant configs before re-checking the database.
     "CONFIG_REFRESH_SECONDS": 5,
     "LOG_LEVEL": "INFO",
@@ -108,6 +110,8 @@ def load_config(test_config: dict[str, Any] | None = None) -> dict[str, Any]:
     for key in ("SMTP_STARTTLS", "SESSION_COOKIE_SECURE"):
         if isinstance(config[key], str):
             config[key] = config[key].strip().lower() in ("1", "true", "yes", "on")
+    if config["PASSWORD_HASHING"] not in ("standard", "fast"):
+        raise ValueError(f"PASSWORD_HASHING: «standard» или «fast», а не «{config['PASSWORD_HASHING']}»")
     return config
 
 

@@ -55,11 +55,12 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(_close_session)
 
 
-def scope_to_tenant(session: Session, tenant_id: int) -> None:
+def scope_to_tenant(session: Session, tenant_id: int, *, set_in_transaction: bool = False) -> None:
     """From now on every transaction of this session on PostgreSQL carries `mcu.tenant_id`, and
-    the row-level security policies (migration 0008) hide every other district's rows."""
+    the row-level security policies (migration 0008) hide every other district's rows.
+    `set_in_transaction`: the caller's own statement has set it for the open transaction."""
     session.info["tenant_id"] = tenant_id
-    if session.in_transaction():
+    if session.in_transaction() and not set_in_transaction:
         _set_tenant(session.connection(), tenant_id)
 
 

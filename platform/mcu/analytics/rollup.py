@@ -421,6 +421,11 @@ def _write(conn: sa.Connection, config: TenantConfig, days: list[date] | None) -
         if days is not None:
             where.append(table.c.day.in_(days))
         conn.execute(sa.delete(table).where(*where))
+    # Every rollup row comes from a message: a district without any (a new district, every
+    # `tenants load` of an empty database) has nothing to add, and building the statements —
+    # one per local day offset and methodology — is the costly part.
+    if days is None and conn.execute(sa.select(M.c.id).where(M.c.tenant_id == tid).limit(1)).first() is None:
+        return
     for statement in _statements(tid, config.tz, rolled_methodologies(config), conn.dialect.name, days):
         conn.execute(statement)
 

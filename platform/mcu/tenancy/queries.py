@@ -6,8 +6,10 @@ import threading
 import uuid
 from collections import OrderedDict
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from mcu.db import scope_to_tenant
 from mcu.tenancy.config import TenantConfig
 from mcu.tenancy.models import Tenant, TenantConfigVersion
 
@@ -18,6 +20,23 @@ _cache_lock = threading.Lock()
 
 def tenant_by_slug(session: Session, slug: str) -> Tenant | None:
     return session.exec(select(Tenant).where(Tenant.slug == slug, Tenant.active)).first()
+
+
+def enter_tenant(session: Session, slug: str) -> Tenant | None:
+    """The active tenant with this slug, with the session scoped to it from now on
+    (`db.scope_to_tenant`). On PostgreSQL the lookup itself sets `mcu.tenant_id` for the open
+    transaction: every request of a district saves a round trip."""
+    if session.get_bind().dialect.name != "postgresql":
+        tenant = tenant_by_slug(session, slug)
+        if tenant is not None:
+            scope_to_tenant(session, tenant.id)
+        return tenant
+    scoped = sa.func.set_config("mcu.tenant_id", sa.cast(Tenant.id, sa.Text), True)
+    row = session.exec(select(Tenant, scoped).where(Tenant.slug == slug, Tenant.active)).first()
+    if row is None:
+        return None
+    scope_to_tenant(session, row[0].id, set_in_transaction=True)
+    return row[0]
 
 
 def list_tenants(session: Session) -> list[Tenant]:

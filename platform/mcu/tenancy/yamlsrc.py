@@ -16,6 +16,10 @@ from typing import Any
 
 import yaml
 
+# libyaml's parser builds the same nodes with the same marks several times faster; the pure
+# Python one stays the fallback where PyYAML was built without it.
+_COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True, order=True)
 class Loc:
@@ -125,7 +129,7 @@ def load(path: Path, display: str | None = None) -> tuple[Any, list[Problem]]:
 
 def loads(text: str, file: str) -> tuple[Any, list[Problem]]:
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = list(yaml.compose_all(text, Loader=_COMPOSER))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = exc.problem or "ошибка синтаксиса YAML"

@@ -10,8 +10,8 @@ from typing import Any
 
 from flask import Blueprint, abort, g
 
-from mcu.db import get_session, scope_to_tenant
-from mcu.tenancy.queries import current_config, tenant_by_slug
+from mcu.db import get_session
+from mcu.tenancy.queries import current_config, enter_tenant
 
 
 def tenant_blueprint(name: str, import_name: str, url_prefix: str, **kw: Any) -> Blueprint:
@@ -21,13 +21,12 @@ def tenant_blueprint(name: str, import_name: str, url_prefix: str, **kw: Any) ->
     def _resolve_tenant(_endpoint: str | None, values: dict[str, Any] | None) -> None:
         slug = (values or {}).pop("tenant", None)
         session = get_session()
-        tenant = tenant_by_slug(session, slug) if slug else None
+        tenant = enter_tenant(session, slug) if slug else None
         config = current_config(session, tenant) if tenant else None
         if tenant is None or config is None:
             abort(404)
         g.tenant = tenant
         g.config = config
-        scope_to_tenant(session, tenant.id)
 
     @bp.url_defaults
     def _add_tenant(_endpoint: str, values: dict[str, Any]) -> None:
