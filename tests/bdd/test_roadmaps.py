@@ -342,6 +342,7 @@ def campaign_effect(api: Api, district: District, campaign: dict[str, Any], frag
 # ---------------------------------------------------------------- the measures' fields
 MEASURE_FIELDS = {
     "мероприятие": "title",
+    "первопричина": "root_cause",
     "результат": "expected_result",
     "показатель выполнения": "indicator",
     "ответственный": "executor",
@@ -378,3 +379,40 @@ def document_measures(
     found = [t for t in tables if [c.text for c in t.rows[0].cells] == datatable[0]]
     assert len(found) == 1, [[c.text for c in t.rows[0].cells] for t in tables]
     assert [[c.text for c in r.cells] for r in found[0].rows] == datatable
+
+
+@when(parsers.re(r"в плане записаны первопричины «(?P<causes>[^»]+)»"))
+def causes_written(api: Api, district: District, roadmap: dict[str, Any], causes: str) -> None:
+    """The root causes of the problem the plan is to remove."""
+    outcome = api.call(district, "PATCH", f"/roadmaps/{roadmap['id']}", {"root_causes": causes})
+    assert outcome.status == 200, outcome.body
+
+
+def _document(api: Api, district: District, roadmap: dict[str, Any]) -> docx.document.Document:
+    response = api.client.get(
+        f"/api/v1/{district.slug}/roadmaps/{roadmap['id']}/document.docx", headers=api._headers(district.slug)
+    )
+    assert response.status_code == 200
+    return docx.Document(io.BytesIO(response.data))
+
+
+@then(parsers.re(r"в документе плана первопричины «(?P<causes>[^»]+)»"))
+def document_causes(api: Api, district: District, roadmap: dict[str, Any], causes: str) -> None:
+    rows = [[c.text for c in r.cells] for t in _document(api, district, roadmap).tables for r in t.rows]
+    assert any(r[0] == "Первопричины" and r[-1] == causes for r in rows), rows
+
+
+@then(parsers.parse("в документе плана мероприятия сгруппированы по первопричинам:"))
+def document_grouped(
+    api: Api, district: District, roadmap: dict[str, Any], datatable: list[list[str]]
+) -> None:
+    """Each measure under the root cause it removes («N. Описание первопричины: …»)."""
+    cause, found = None, []
+    for table in _document(api, district, roadmap).tables:
+        for row in table.rows:
+            first = row.cells[0].text
+            if "Описание первопричины: " in first:
+                cause = first.split("Описание первопричины: ", 1)[1]
+            elif cause and len(row.cells) > 1 and first[:1].isdigit():
+                found.append([cause, row.cells[1].text])
+    assert found == datatable[1:]

@@ -84,6 +84,45 @@ def test_heat_map_cells_add_up_and_link_to_the_messages_behind_them(kond, loaded
     assert client.get("/t/kondinsky/figures?block=nope").status_code == 400
 
 
+def test_growth_through_one_system_counts_only_its_messages(kond, loaded_app, token):
+    """Некрасовский Положение п.2.5 «в», п.2.6 «в» (and the same in every district): the growth by
+    block among the messages that came through «Инцидент менеджмент» or ПОС only, and the messages
+    behind it."""
+    s, config = kond
+    im = next(c["id"] for c in config.channels.values() if c["kind"] == "incident_management")
+    _arrive(s, config, datetime(2026, 10, 15, 10, tzinfo=UTC), "roads", channel=im)
+    for day in (3, 4, 5):
+        _arrive(s, config, _nov(day), "roads", channel=im)
+    for day in (6, 7, 8, 9):
+        _arrive(s, config, datetime(2026, 10, day, 10, tzinfo=UTC), "roads")  # ПОС
+    s.commit()
+    client, headers = loaded_app.test_client(), token("kondinsky")
+    url = "/api/v1/kondinsky/analytics"
+
+    def roads(query: str) -> dict:
+        found = client.get(f"{url}/heatmap?period=2026-11{query}", headers=headers).get_json()
+        return next(b for b in found["blocks"] if b["id"] == "roads")
+
+    everything, through_im, through_pos = (
+        roads(""),
+        roads("&channel=incident_management"),
+        roads("&channel=pos"),
+    )
+    assert (everything["total"], everything["previous"], everything["negative_dynamics"]) == (3, 5, False)
+    assert (through_im["total"], through_im["previous"], through_im["growth_index"]) == (3, 1, 3.0)
+    top = client.get(f"{url}/heatmap?period=2026-11&channel=incident_management", headers=headers).get_json()
+    assert through_im["negative_dynamics"] and [t["block"] for t in top["top_problems"]] == ["roads"]
+    assert top["channel"] == "incident_management"
+    assert (through_pos["total"], through_pos["previous"]) == (0, 4)
+    behind = client.get(
+        f"{url}/messages?period=2026-11&block=roads&channel=incident_management", headers=headers
+    ).get_json()
+    assert behind["total"] == 3 and any("Инцидент" in said for said in behind["filter"]), behind["filter"]
+    for bad in ("heatmap?channel=fax", "messages?channel=fax", "ratings?channel=fax"):
+        refused = client.get(f"{url}/{bad}", headers=headers)
+        assert refused.status_code == 422 and "channel" in refused.get_json()["fields"], bad
+
+
 def test_growth_red_zone_and_forecast_from_last_year(kond):
     s, config = kond
     _arrive(s, config, datetime(2026, 10, 6, 10, tzinfo=UTC), "roads")  # previous period: 1

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, abort, g, jsonify, render_template, request
 
-from mcu.analytics import flow, kpi, ratings
+from mcu.analytics import flow, heatmap, kpi, ratings
 from mcu.analytics.dashboard import dashboard
 from mcu.analytics.figures import FigureError, messages_behind
 from mcu.analytics.periods import PeriodError, local_today, parse
@@ -54,8 +54,15 @@ def _by() -> str:
 
 
 def _channels() -> list[str] | None:
+    """`?channel=` — one kind of channel of the district (incident_management, pos …): the figures
+    of the messages that came through that system only (Некрасовский Положение п.2.5, п.2.6)."""
     kind = request.args.get("channel") or None
-    return [kind] if kind else None
+    if kind is None:
+        return None
+    kinds = sorted({c["kind"] for c in g.config.channels.values()})
+    if kind not in kinds:
+        raise _BadQuery("channel", f"вид канала района: {', '.join(kinds)}")
+    return [kind]
 
 
 def _bad_query(exc: _BadQuery, page: bool):
@@ -86,7 +93,11 @@ def api_dashboard():
 @token_required
 def api_heatmap():
     period, now = _period()
-    return jsonify(dashboard(get_session(), g.config, period, now=now)["heat_map"])
+    kinds = _channels()
+    found = heatmap.heat_map(
+        get_session(), g.config, period, today=local_today(g.config.tz, now), channel_kinds=kinds
+    )
+    return jsonify({**found, "channel": kinds[0] if kinds else None})
 
 
 @api.get("/kpi")

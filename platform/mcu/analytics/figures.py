@@ -1,5 +1,5 @@
 """The messages behind a figure: every count on the dashboard links here with the filters that
-produced it (block, settlement, sub-period, a KPI's numerator or denominator), so a figure can
+produced it (block, settlement, sub-period, kind of channel, a KPI's numerator or denominator), so a figure can
 be checked message by message. Only what is not personal is listed: number, dates, block,
 settlement, channel, status."""
 
@@ -90,6 +90,13 @@ def conditions(config: TenantConfig, period: Period, args: Mapping[str, str]) ->
             said.append(f"блок «{known[value]['name']}»" if name == "block" else known[value]["name"])
         else:
             raise FigureError(name, words.format(value))
+    kind = args.get("channel")
+    if kind:
+        names = [c["name"] for c in config.channels.values() if c["kind"] == kind]
+        if not names:
+            raise FigureError("channel", f"вида канала «{kind}» в районе нет")
+        where.append(M.c.channel_kind == kind)
+        said.append("поступившие через " + ", ".join(f"«{n}»" for n in names))
     if args.get("open") == "1":
         where.append(M.c.status.in_(OPEN))
         said.append("не закрытые")

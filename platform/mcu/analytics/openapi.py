@@ -57,6 +57,7 @@ def paths() -> dict[str, Any]:
             "Тепловая карта: блоки × поселения × подпериоды, индекс роста, красная зона, ТОП-проблемы, прогноз",
             TENANT,
             PERIOD,
+            _q("channel", "Только сообщения одного вида канала, например incident_management или pos"),
         ),
         f"{base}/kpi": _get(
             "Целевые показатели: числитель, знаменатель, факт, план, методика", TENANT, PERIOD
@@ -78,6 +79,7 @@ def paths() -> dict[str, Any]:
             _q("block", "Id блока или none"),
             _q("settlement", "Id поселения или none"),
             _q("bucket", "Подпериод (ключ периода)"),
+            _q("channel", "Вид канала, например incident_management или pos"),
             _q("indicator", "Id показателя: сообщения его числителя или знаменателя"),
             _q("part", "Часть показателя", ["numerator", "denominator", "rest"]),
             _q("open", "1 — только незакрытые"),

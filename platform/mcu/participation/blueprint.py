@@ -1,55 +1,64 @@
-"""JSON API for public participation: list, record, and record the informing about a decision."""
+"""JSON API for public participation: list (with the state of each event's term on a day),
+record (held, or planned with its term), mark held, and record the informing about a decision."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from flask import abort, g, jsonify, request
 from pydantic import ValidationError
-from sqlmodel import select
 
+from mcu.analytics.periods import local_today
 from mcu.auth.api import token_required
 from mcu.db import get_session
 from mcu.messages.blueprint import json_body, unprocessable
 from mcu.messages.schemas import field_errors
 from mcu.participation.models import ParticipationEvent
-from mcu.participation.operations import ParticipationError, inform, record
-from mcu.participation.schemas import KINDS, InformedIn, ParticipationIn
+from mcu.participation.operations import ParticipationError, inform, mark_held, record
+from mcu.participation.queries import (
+    TermQueryError,
+    list_participation,
+    participation_by_id,
+    participation_public,
+    term_query,
+)
+from mcu.participation.schemas import KINDS, TERM_STATES, HeldIn, InformedIn, ParticipationIn
 from mcu.web.tenant_scope import tenant_blueprint
 
 api = tenant_blueprint("participation_api", __name__, "/api/v1/<tenant>")
 
 
-def _public(row: ParticipationEvent) -> dict:
-    return {
-        "id": str(row.id),
-        "kind": row.kind,
-        "kind_name": KINDS[row.kind],
-        "title": row.title,
-        "via_pos": row.via_pos,
-        "block": row.block_id,
-        "held_at": row.held_at.isoformat(),
-        "decision_taken": row.decision_taken,
-        "decision": row.decision,
-        "informed_at": row.informed_at.isoformat() if row.informed_at else None,
-    }
+def _today() -> date:
+    return local_today(g.config.tz)
+
+
+def public(row: ParticipationEvent, *, today: date) -> dict:
+    return participation_public(row, today=today, tz=g.config.tz)
 
 
 def _actor() -> str:
     return f"token:{g.api_token.name}"
 
 
+def _row_or_404(participation_id: uuid.UUID) -> ParticipationEvent:
+    row = participation_by_id(get_session(), g.tenant.id, participation_id)
+    if row is None:
+        abort(404)
+    return row
+
+
 @api.get("/participation")
 @token_required
-def list_participation():
-    query = select(ParticipationEvent).where(ParticipationEvent.tenant_id == g.tenant.id)
-    kind = request.args.get("kind")
-    if kind:
-        if kind not in KINDS:
-            return unprocessable({"kind": [f"вид мероприятия: {', '.join(KINDS)}"]})
-        query = query.where(ParticipationEvent.kind == kind)
-    rows = get_session().exec(query.order_by(ParticipationEvent.held_at.desc()).limit(500))
-    return jsonify(participation=[_public(r) for r in rows])
+def list_events():
+    try:
+        asked = term_query(request.args, g.config.tz)
+    except TermQueryError as exc:
+        return unprocessable({exc.field: [str(exc)]})
+    rows = list_participation(get_session(), g.tenant.id, **asked)
+    return jsonify(
+        on=asked["today"].isoformat(), participation=[public(r, today=asked["today"]) for r in rows]
+    )
 
 
 @api.post("/participation")
@@ -67,15 +76,27 @@ def create_participation():
     except ParticipationError as exc:
         return unprocessable({exc.field: [str(exc)]})
     get_session().commit()
-    return jsonify(_public(row)), 201
+    return jsonify(public(row, today=_today())), 201
+
+
+@api.post("/participation/<uuid:participation_id>/held")
+@token_required
+def held(participation_id: uuid.UUID):
+    row = _row_or_404(participation_id)
+    try:
+        mark_held(session=get_session(), row=row, data=HeldIn.model_validate(json_body()), actor=_actor())
+    except ValidationError as exc:
+        return unprocessable(field_errors(exc))
+    except ParticipationError as exc:
+        return unprocessable({exc.field: [str(exc)]})
+    get_session().commit()
+    return jsonify(public(row, today=_today()))
 
 
 @api.post("/participation/<uuid:participation_id>/informed")
 @token_required
 def informed(participation_id: uuid.UUID):
-    row = get_session().get(ParticipationEvent, (g.tenant.id, participation_id))
-    if row is None:
-        abort(404)
+    row = _row_or_404(participation_id)
     try:
         body = InformedIn.model_validate(json_body())
         inform(session=get_session(), row=row, informed_at=body.informed_at, link=body.link, actor=_actor())
@@ -84,7 +105,7 @@ def informed(participation_id: uuid.UUID):
     except ParticipationError as exc:
         return unprocessable({exc.field: [str(exc)]})
     get_session().commit()
-    return jsonify(_public(row))
+    return jsonify(public(row, today=_today()))
 
 
 def openapi_paths() -> dict:
@@ -113,15 +134,39 @@ def openapi_paths() -> dict:
         "/api/v1/{tenant}/participation": {
             "get": {
                 "summary": "Опросы, голосования, обсуждения и публичные слушания района",
-                "parameters": [tenant, {"name": "kind", "in": "query", "schema": {"enum": list(KINDS)}}],
-                "responses": {"200": ok("Мероприятия"), **fails},
+                "parameters": [
+                    tenant,
+                    {"name": "kind", "in": "query", "schema": {"enum": list(KINDS)}},
+                    {
+                        "name": "term",
+                        "in": "query",
+                        "description": "Состояние срока проведения: "
+                        + ", ".join(f"{k} — {v}" for k, v in TERM_STATES.items()),
+                        "schema": {"enum": list(TERM_STATES)},
+                    },
+                    {
+                        "name": "on",
+                        "in": "query",
+                        "description": "День, на который показывается состояние сроков (ГГГГ-ММ-ДД; по умолчанию — сегодня по местному времени района)",
+                        "schema": {"type": "string", "format": "date"},
+                    },
+                ],
+                "responses": {"200": ok("Мероприятия и состояние их сроков проведения"), **fails},
             },
             "post": {
-                "summary": "Записать мероприятие с участием жителей (и принятое решение)",
+                "summary": "Записать мероприятие с участием жителей: проведённое (и принятое решение) или предстоящее со сроком проведения",
                 "parameters": [tenant],
                 "requestBody": body(ParticipationIn),
                 "responses": {"201": ok("Записано"), **fails},
             },
+        },
+        "/api/v1/{tenant}/participation/{participation_id}/held": {
+            "post": {
+                "summary": "Отметить предстоящее мероприятие проведённым (и принятое решение)",
+                "parameters": [tenant, ident],
+                "requestBody": body(HeldIn),
+                "responses": {"200": ok("Отмечено"), **fails},
+            }
         },
         "/api/v1/{tenant}/participation/{participation_id}/informed": {
             "post": {

@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     from mcu.notifications import blueprint as notifications
     from mcu.open311 import blueprint as open311
     from mcu.participation import blueprint as participation
+    from mcu.participation import pages as participation_pages
     from mcu.reports import blueprint as reports
     from mcu.roadmaps import blueprint as roadmaps
     from mcu.roadmaps import pages as roadmap_pages
@@ -46,6 +47,7 @@ def init_app(app: Flask) -> None:
         reception.pages,
         open311.bp,
         participation.api,
+        participation_pages.pages,
         analytics.api,
         analytics.pages,
         analytics.region_api,
