@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from sqlalchemy import or_, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from mcu.audit.operations import record_audit
@@ -57,13 +59,40 @@ def verify_token(*, session: Session, tenant_id: int, plain: str | None) -> ApiT
     digest = _hash(plain)
     for token in candidates:
         if token.revoked_at is None and hmac.compare_digest(token.token_hash, digest):
-            # Updated at most once a minute: every request writing the same row would queue all
-            # of a channel's requests behind one row lock.
             now = utcnow()
             if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-                token.last_used_at = now
+                _touch(session, token, now)
             return token
     return None
+
+
+def _touch(session: Session, token: ApiToken, now: datetime) -> None:
+    """Note the token's use, at most once a minute, without waiting for the token's row.
+
+    The callers commit right after (mcu.auth.api.authenticated_token), so the row is held for
+    milliseconds, not for the request — an import's first batch can take many seconds, and any
+    request of the channel touching the row meanwhile would queue behind it. SKIP LOCKED covers
+    whoever else holds the row (a revocation, an older caller): this request then skips the
+    touch. `FOR NO KEY UPDATE`, the lock an UPDATE of a non-key column takes, so rows referring to
+    the token are not held up. SQLite ignores the lock clause: a writer holds the whole database.
+    """
+    free = (
+        select(ApiToken.id)
+        .where(
+            ApiToken.tenant_id == token.tenant_id,
+            ApiToken.id == token.id,
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USED_RESOLUTION),
+        )
+        .with_for_update(skip_locked=True, key_share=True)
+    )
+    touched = session.execute(
+        update(ApiToken)
+        .where(ApiToken.tenant_id == token.tenant_id, ApiToken.id.in_(free.scalar_subquery()))
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if touched.rowcount:
+        set_committed_value(token, "last_used_at", now)
 
 
 def revoke_token(*, session: Session, tenant_id: int, prefix: str, actor: str) -> int:
