@@ -106,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         retried: list[str] = []
 
         def feed() -> None:
-            client = Client(server.port, {"Authorization": f"Bearer {token}"}, timeout=600)
+            # reconnect: between files the connection idles past gunicorn's keep-alive (2 s) and is
+            # closed; a file is safe to send again (its rows are found by their external ids).
+            client = Client(server.port, {"Authorization": f"Bearer {token}"}, timeout=600, reconnect=True)
             sent = 0
             while sent < total and time.time() < deadline and not failures:
                 if count("status = 'queued'") > 2 * chunk:
