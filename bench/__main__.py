@@ -5,7 +5,7 @@ Quick sizes (each overridable by its variable; the full runs are in README's tab
 - HTTP intake vs a bare Flask endpoint: 5 s a run (MCU_BENCH_SECONDS; full: 10);
 - queued import vs COPY: 20,000 rows, the drain and the inline import on 500
   (MCU_BENCH_IMPORT_ROWS, MCU_BENCH_SAMPLE_ROWS; full: 100,000 and 2,000);
-- worker firing: 20,000 deadlines (MCU_BENCH_WORKER_COUNT; full:
+- worker firing: 5,000 deadlines (MCU_BENCH_WORKER_COUNT; full:
   `python -m bench.worker_fire --count 100000`);
 - open-loop load: 20 requests/s for 20 s (MCU_BENCH_LOAD_RATE, MCU_BENCH_LOAD_SECONDS; full:
   `python -m bench.load --rate 500 --duration 300`);
