@@ -10,7 +10,7 @@ from typing import Any
 from flask import g, jsonify, request
 
 from mcu.auth.models import ApiToken
-from mcu.auth.tokens import verify_token
+from mcu.auth.tokens import note_use, verify_token
 from mcu.db import get_session
 
 
@@ -22,12 +22,13 @@ def presented_token() -> str | None:
 
 
 def authenticated_token(tenant_id: int, plain: str | None) -> ApiToken | None:
-    """The tenant's active token matching `plain`, its use noted and committed at once: the
-    touch of `last_used_at` must not ride on the request's own transaction (a long import would
-    hold the token's row, and a read-only request never commits)."""
+    """The tenant's active token matching `plain`. Its use, noted once a minute, is committed at
+    once: it must not ride on the request's own transaction (a long import would hold the token's
+    row, and a read-only request never commits). The other requests pay no commit."""
     session = get_session()
     token = verify_token(session=session, tenant_id=tenant_id, plain=plain)
-    session.commit()
+    if token is not None and note_use(session=session, token=token):
+        session.commit()
     return token
 
 

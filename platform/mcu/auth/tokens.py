@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import or_, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -59,23 +59,24 @@ def verify_token(*, session: Session, tenant_id: int, plain: str | None) -> ApiT
     digest = _hash(plain)
     for token in candidates:
         if token.revoked_at is None and hmac.compare_digest(token.token_hash, digest):
-            now = utcnow()
-            if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-                _touch(session, token, now)
             return token
     return None
 
 
-def _touch(session: Session, token: ApiToken, now: datetime) -> None:
-    """Note the token's use, at most once a minute, without waiting for the token's row.
+def note_use(*, session: Session, token: ApiToken) -> bool:
+    """Note the token's use, at most once a minute, without waiting for the token's row; True
+    when the row was written (the caller then commits at once: mcu.auth.api.authenticated_token).
 
-    The callers commit right after (mcu.auth.api.authenticated_token), so the row is held for
-    milliseconds, not for the request — an import's first batch can take many seconds, and any
-    request of the channel touching the row meanwhile would queue behind it. SKIP LOCKED covers
-    whoever else holds the row (a revocation, an older caller): this request then skips the
-    touch. `FOR NO KEY UPDATE`, the lock an UPDATE of a non-key column takes, so rows referring to
-    the token are not held up. SQLite ignores the lock clause: a writer holds the whole database.
+    Committed at once, the row is held for milliseconds, not for the request — an import's first
+    batch can take many seconds, and any request of the channel touching the row meanwhile would
+    queue behind it. SKIP LOCKED covers whoever else holds the row (a revocation, a concurrent
+    toucher): this request then skips the touch. `FOR NO KEY UPDATE`, the lock an UPDATE of a
+    non-key column takes, so rows referring to the token are not held up. SQLite ignores the
+    lock clause: a writer holds the whole database there.
     """
+    now = utcnow()
+    if token.last_used_at is not None and now - token.last_used_at <= LAST_USED_RESOLUTION:
+        return False
     free = (
         select(ApiToken.id)
         .where(
@@ -91,8 +92,10 @@ def _touch(session: Session, token: ApiToken, now: datetime) -> None:
         .values(last_used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if touched.rowcount:
-        set_committed_value(token, "last_used_at", now)
+    if not touched.rowcount:
+        return False
+    set_committed_value(token, "last_used_at", now)
+    return True
 
 
 def revoke_token(*, session: Session, tenant_id: int, prefix: str, actor: str) -> int:
