@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("MCU_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PG_DB = "mcu_bench_worker"
 FULL = 100_000
-QUICK = 20_000
+QUICK = 5_000  # what `python -m bench` runs: a minute or two on a busy machine
 BATCH = 500
 SPREAD = timedelta(minutes=2)  # due_at spread evenly over the two minutes before seeding ends
 RULE = "overdue/overdue-block-head"  # what an `answer` deadline fires in every founding district

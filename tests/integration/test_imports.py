@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from sqlmodel import func, select
 
 from mcu.messages.imports import XLSX_MIME, ImportFileError, import_file, load_mappings, mapping_for_channel
 from mcu.messages.models import Citizen, Deadline, Event, Message
+from tests.conftest import ON_POSTGRES
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
 REPO = Path(__file__).resolve().parents[2]
@@ -585,3 +587,57 @@ def test_api_too_large_body_is_413(loaded_app):
     )
     assert multipart.status_code == 413
     assert _count(loaded_app, Message) == 0
+
+
+@pytest.mark.skipif(
+    not ON_POSTGRES,
+    reason="SQLite has no row locks: a writer holds the whole database, and the API's requests "
+    "queue behind it whatever the token does",
+)
+def test_a_request_with_the_token_proceeds_while_an_import_with_it_is_open(loaded_app, monkeypatch):
+    """The import has touched the token's `last_used_at` and is in the middle of its rows, its
+    transaction open; a second request with the same token must not wait for that row lock."""
+    import mcu.messages.imports as imports
+    from mcu.auth.models import ApiToken
+    from mcu.db import session_scope
+
+    client, token = loaded_app.test_client(), _token(loaded_app.test_cli_runner())
+    headers = {"Authorization": f"Bearer {token}"}
+    in_import, release = threading.Event(), threading.Event()
+    real_import_row = imports._import_row
+
+    def import_row_then_pause(*args, **kwargs):
+        real_import_row(*args, **kwargs)  # has queried, so the token's touch is flushed
+        if not in_import.is_set():
+            in_import.set()
+            release.wait(60)
+
+    monkeypatch.setattr(imports, "_import_row", import_row_then_pause)
+    answers: dict[str, int] = {}
+
+    def run_import():
+        body = (FIXTURES / "pos.csv").read_bytes()
+        answers["import"] = client.post(
+            _url(loaded_app), data=body, content_type="text/csv", headers=headers
+        ).status_code
+
+    importer = threading.Thread(target=run_import)
+    importer.start()
+    try:
+        assert in_import.wait(30), "the import did not start"
+        other = threading.Thread(
+            target=lambda: answers.__setitem__(
+                "list", loaded_app.test_client().get(f"/api/v1/{SLUG}/messages", headers=headers).status_code
+            )
+        )
+        other.start()
+        other.join(20)
+        waited = other.is_alive()
+    finally:
+        release.set()
+        importer.join(60)
+    other.join(60)
+    assert not waited, "the second request waited for the import's lock on the token row"
+    assert answers == {"list": 200, "import": 200}
+    with loaded_app.app_context(), session_scope() as session:
+        assert session.exec(select(ApiToken.last_used_at)).one() is not None

@@ -380,3 +380,28 @@ def test_every_json_route_is_in_the_openapi_document(app):
         assert path in documented, f"{path} нет в OpenAPI"
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert method.lower() in documented[path], f"{method} {path} нет в OpenAPI"
+
+
+def test_token_use_is_noted_at_most_once_a_minute(loaded_app):
+    from sqlalchemy import update
+
+    from mcu.auth.models import ApiToken
+
+    client, headers = loaded_app.test_client(), _token(loaded_app, "kondinsky")
+
+    def last_used():
+        with loaded_app.app_context(), Session(engine()) as session:
+            return session.exec(select(ApiToken.last_used_at)).one()
+
+    assert last_used() is None
+    assert client.get("/api/v1/kondinsky/messages", headers=headers).status_code == 200
+    first = last_used()
+    assert first is not None
+    assert client.get("/api/v1/kondinsky/messages", headers=headers).status_code == 200
+    assert last_used() == first
+    two_minutes_ago = first - timedelta(minutes=2)
+    with loaded_app.app_context(), Session(engine()) as session:
+        session.exec(update(ApiToken).values(last_used_at=two_minutes_ago))
+        session.commit()
+    assert client.get("/api/v1/kondinsky/messages", headers=headers).status_code == 200
+    assert last_used() > first

@@ -85,6 +85,30 @@ def test_a_scoped_transaction_sees_and_writes_only_its_district(loaded_app):
             )
 
 
+def test_an_unscoped_transaction_on_a_connection_scoped_before_sees_every_district(loaded_app):
+    """A transaction-local setting leaves '' behind on the connection, not NULL: the next,
+    unscoped user of that pooled connection (the worker, the region console) must see all."""
+    _post(loaded_app, "kondinsky")
+    _post(loaded_app, "sovetsky")
+    ids = _tenant_ids(loaded_app)
+    with loaded_app.app_context(), engine().connect() as conn:
+        conn.execute(
+            text(
+                f"do $$ begin if not exists (select from pg_roles where rolname = '{PROBE}') "
+                f"then create role {PROBE} nologin; end if; end $$"
+            )
+        )
+        conn.execute(text(f"grant usage on schema public to {PROBE}"))
+        conn.execute(text(f"grant select on all tables in schema public to {PROBE}"))
+        conn.commit()
+        with conn.begin():
+            conn.execute(text("select set_config('mcu.tenant_id', :t, true)"), {"t": str(ids["kondinsky"])})
+        with conn.begin():
+            assert conn.execute(text("select current_setting('mcu.tenant_id', true)")).scalar() == ""
+            conn.execute(text(f"set local role {PROBE}"))
+            assert conn.execute(text("select count(distinct tenant_id) from message")).scalar() == 2
+
+
 def test_a_district_request_runs_every_transaction_scoped(loaded_app):
     ids = _tenant_ids(loaded_app)
     with loaded_app.test_request_context("/t/kondinsky/"):

@@ -9,7 +9,8 @@ from typing import Any
 
 from flask import g, jsonify, request
 
-from mcu.auth.tokens import verify_token
+from mcu.auth.models import ApiToken
+from mcu.auth.tokens import note_use, verify_token
 from mcu.db import get_session
 
 
@@ -20,12 +21,23 @@ def presented_token() -> str | None:
     return request.headers.get("X-Api-Key") or request.values.get("api_key")
 
 
+def authenticated_token(tenant_id: int, plain: str | None) -> ApiToken | None:
+    """The tenant's active token matching `plain`. Its use, noted once a minute, is committed at
+    once: it must not ride on the request's own transaction (a long import would hold the token's
+    row, and a read-only request never commits). The other requests pay no commit."""
+    session = get_session()
+    token = verify_token(session=session, tenant_id=tenant_id, plain=plain)
+    if token is not None and note_use(session=session, token=token):
+        session.commit()
+    return token
+
+
 def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """The tenant (resolved from the URL before this runs) must own the presented token."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        token = verify_token(session=get_session(), tenant_id=g.tenant.id, plain=presented_token())
+        token = authenticated_token(g.tenant.id, presented_token())
         if token is None:
             response = jsonify(
                 error="Unauthorized",

@@ -7,6 +7,8 @@ import hmac
 import secrets
 from datetime import timedelta
 
+from sqlalchemy import or_, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from mcu.audit.operations import record_audit
@@ -57,13 +59,43 @@ def verify_token(*, session: Session, tenant_id: int, plain: str | None) -> ApiT
     digest = _hash(plain)
     for token in candidates:
         if token.revoked_at is None and hmac.compare_digest(token.token_hash, digest):
-            # Updated at most once a minute: every request writing the same row would queue all
-            # of a channel's requests behind one row lock.
-            now = utcnow()
-            if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-                token.last_used_at = now
             return token
     return None
+
+
+def note_use(*, session: Session, token: ApiToken) -> bool:
+    """Note the token's use, at most once a minute, without waiting for the token's row; True
+    when the row was written (the caller then commits at once: mcu.auth.api.authenticated_token).
+
+    Committed at once, the row is held for milliseconds, not for the request — an import's first
+    batch can take many seconds, and any request of the channel touching the row meanwhile would
+    queue behind it. SKIP LOCKED covers whoever else holds the row (a revocation, a concurrent
+    toucher): this request then skips the touch. `FOR NO KEY UPDATE`, the lock an UPDATE of a
+    non-key column takes, so rows referring to the token are not held up. SQLite ignores the
+    lock clause: a writer holds the whole database there.
+    """
+    now = utcnow()
+    if token.last_used_at is not None and now - token.last_used_at <= LAST_USED_RESOLUTION:
+        return False
+    free = (
+        select(ApiToken.id)
+        .where(
+            ApiToken.tenant_id == token.tenant_id,
+            ApiToken.id == token.id,
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USED_RESOLUTION),
+        )
+        .with_for_update(skip_locked=True, key_share=True)
+    )
+    touched = session.execute(
+        update(ApiToken)
+        .where(ApiToken.tenant_id == token.tenant_id, ApiToken.id.in_(free.scalar_subquery()))
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not touched.rowcount:
+        return False
+    set_committed_value(token, "last_used_at", now)
+    return True
 
 
 def revoke_token(*, session: Session, tenant_id: int, prefix: str, actor: str) -> int:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from alembic import op
 
+POLICY = "tenant_wall"
 SETTING = "current_setting('mcu.tenant_id', true)"
-RULE = f"(coalesce({SETTING}, '') = '' or tenant_id = {SETTING}::integer)"
+# '' (a connection whose earlier transaction set it) and NULL (never set) both mean unscoped;
+# nullif keeps '' away from the cast whatever order the planner evaluates the two sides in (0012).
+RULE = f"(nullif({SETTING}, '') is null or tenant_id = nullif({SETTING}, '')::integer)"
 
 
 def tenant_wall(table: str) -> None:
@@ -14,4 +17,4 @@ def tenant_wall(table: str) -> None:
         return
     op.execute(f'alter table "{table}" enable row level security')
     op.execute(f'alter table "{table}" force row level security')
-    op.execute(f'create policy tenant_wall on "{table}" using {RULE} with check {RULE}')
+    op.execute(f'create policy {POLICY} on "{table}" using {RULE} with check {RULE}')

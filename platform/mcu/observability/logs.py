@@ -16,10 +16,19 @@ SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 log = logging.getLogger("mcu.request")
 
 
+def current_request_id() -> str:
+    """The request's id, fixed on first use: a blueprint's URL processors (the tenant lookup)
+    run before any before_request function, and what they log must carry the id too."""
+    if "request_id" not in g:
+        given = request.headers.get("X-Request-ID", "")
+        g.request_id = given if SAFE_ID.match(given) else uuid.uuid4().hex
+    return g.request_id
+
+
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
-            record.request_id = g.get("request_id") if has_request_context() else None
+            record.request_id = current_request_id() if has_request_context() else None
         return True
 
 
@@ -58,13 +67,12 @@ def configure(level: str, fmt: str) -> None:
 def init_app(app: Flask) -> None:
     @app.before_request
     def _request_id() -> None:
-        given = request.headers.get("X-Request-ID", "")
-        g.request_id = given if SAFE_ID.match(given) else uuid.uuid4().hex
+        current_request_id()
         g.request_t0 = time.perf_counter()
 
     @app.after_request
     def _log_request(response):
-        response.headers["X-Request-ID"] = g.get("request_id", "")
+        response.headers["X-Request-ID"] = current_request_id()
         t0 = g.get("request_t0")
         if t0 is not None:
             log.info(

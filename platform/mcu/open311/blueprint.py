@@ -25,9 +25,8 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from mcu.auth.api import presented_token
+from mcu.auth.api import authenticated_token, presented_token
 from mcu.auth.models import ApiToken
-from mcu.auth.tokens import verify_token
 from mcu.db import get_session
 from mcu.ids import uuid7
 from mcu.messages import operations as ops
@@ -112,7 +111,7 @@ def _api_token(config: TenantConfig, params: dict[str, Any]) -> ApiToken:
         raise geo.Open311Error(
             403, f"нужен api_key района {config.slug} (mcu tokens create --tenant {config.slug})"
         )
-    token = verify_token(session=get_session(), tenant_id=config.tenant_id, plain=str(plain))
+    token = authenticated_token(config.tenant_id, str(plain))
     if token is None:
         raise geo.Open311Error(403, f"api_key недействителен для района {config.slug}")
     return token

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, request
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from mcu.auth import web as auth_web
 from mcu.db import get_session
 from mcu.observability import logs, metrics
-from mcu.web import i18n
+from mcu.web import i18n, unavailable
 
 JSON_PREFIXES = ("/api/",)
 
@@ -34,6 +35,7 @@ def init_app(app: Flask) -> None:
     metrics.init_app(app)
     auth_web.init_app(app)
     i18n.init_app(app)
+    unavailable.init_app(app)
 
     for bp in (
         tenancy.home,
@@ -71,10 +73,20 @@ def init_app(app: Flask) -> None:
     @app.get("/readyz")
     def readyz():
         session = get_session()
-        session.exec(text("select 1"))
-        count = session.exec(text("select count(*) from tenant where current_version_id is not null")).one()[
-            0
-        ]
+        try:
+            session.exec(text("select 1"))
+            count = session.exec(
+                text("select count(*) from tenant where current_version_id is not null")
+            ).one()[0]
+        except SQLAlchemyError as exc:
+            if not unavailable.is_database_unavailable(exc):
+                raise
+            # Same verdict as every other route gives while the database is away (503, Retry-After).
+            unavailable.log_unavailable(exc)
+            response = jsonify(status="not ready", reason="database unavailable", detail=unavailable.MESSAGE)
+            response.status_code = 503
+            response.headers["Retry-After"] = str(unavailable.RETRY_AFTER_SECONDS)
+            return response
         if not count:
             return jsonify(status="not ready", reason="no tenant configuration loaded"), 503
         return jsonify(status="ready", tenants=count)
