@@ -8,7 +8,7 @@ from alembic import op
 POLICY = "tenant_wall"
 SETTING = "current_setting('mcu.tenant_id', true)"
 # '' (a connection whose earlier transaction set it) and NULL (never set) both mean unscoped;
-# nullif keeps '' away from the cast whatever order the planner evaluates the two sides in (0012).
+# nullif keeps '' away from the cast whatever order the planner evaluates the two sides in (0013).
 RULE = f"(nullif({SETTING}, '') is null or tenant_id = nullif({SETTING}, '')::integer)"
 
 

@@ -1,7 +1,7 @@
 """tenant_wall: an emptied `mcu.tenant_id` never reaches the integer cast
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-05 07:15:00
 
 Once a transaction on a connection has set `mcu.tenant_id` (transaction-local), the setting
@@ -20,8 +20,8 @@ from sqlalchemy import text
 
 from mcu.migrations.tenant_wall import POLICY, RULE, SETTING
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
