@@ -4,6 +4,7 @@ record (held, or planned with its term), mark held, and record the informing abo
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 
 from flask import abort, g, jsonify, request
@@ -61,51 +62,55 @@ def list_events():
     )
 
 
-@api.post("/participation")
-@token_required
-def create_participation():
+def _applied(change: Callable[[], ParticipationEvent], status: int = 200):
+    """Run one change; its event as JSON once committed, or 422 with the field at fault."""
     try:
-        row = record(
-            session=get_session(),
-            config=g.config,
-            data=ParticipationIn.model_validate(json_body()),
-            actor=_actor(),
-        )
+        row = change()
     except ValidationError as exc:
         return unprocessable(field_errors(exc))
     except ParticipationError as exc:
         return unprocessable({exc.field: [str(exc)]})
     get_session().commit()
-    return jsonify(public(row, today=_today())), 201
+    return jsonify(public(row, today=_today())), status
+
+
+@api.post("/participation")
+@token_required
+def create_participation():
+    return _applied(
+        lambda: record(
+            session=get_session(),
+            config=g.config,
+            data=ParticipationIn.model_validate(json_body()),
+            actor=_actor(),
+        ),
+        201,
+    )
 
 
 @api.post("/participation/<uuid:participation_id>/held")
 @token_required
 def held(participation_id: uuid.UUID):
     row = _row_or_404(participation_id)
-    try:
+
+    def change() -> ParticipationEvent:
         mark_held(session=get_session(), row=row, data=HeldIn.model_validate(json_body()), actor=_actor())
-    except ValidationError as exc:
-        return unprocessable(field_errors(exc))
-    except ParticipationError as exc:
-        return unprocessable({exc.field: [str(exc)]})
-    get_session().commit()
-    return jsonify(public(row, today=_today()))
+        return row
+
+    return _applied(change)
 
 
 @api.post("/participation/<uuid:participation_id>/informed")
 @token_required
 def informed(participation_id: uuid.UUID):
     row = _row_or_404(participation_id)
-    try:
+
+    def change() -> ParticipationEvent:
         body = InformedIn.model_validate(json_body())
         inform(session=get_session(), row=row, informed_at=body.informed_at, link=body.link, actor=_actor())
-    except ValidationError as exc:
-        return unprocessable(field_errors(exc))
-    except ParticipationError as exc:
-        return unprocessable({exc.field: [str(exc)]})
-    get_session().commit()
-    return jsonify(public(row, today=_today()))
+        return row
+
+    return _applied(change)
 
 
 def openapi_paths() -> dict:
