@@ -23,6 +23,8 @@ def test_a_legal_reviewer_reads_the_districts_decree_clause_by_clause(loaded_app
     assert _title("kondinsky") in html and "Федеральный закон от 02.05.2006 № 59-ФЗ" in html
     assert _title("nekrasovsky") not in html  # one district's page, one district's decree
     assert "Регламент, п.5.3" in html and "не автоматизирован" in html
+    # A clause checked in part says which part is the МЦУ's own work.
+    assert "Организация самих мероприятий и координация работ — дело МЦУ" in html
     assert lawyer.get("/t/kondinsky/messages").status_code == 403  # specs and configuration only
     assert lawyer.get("/t/kondinsky/config").status_code == 200
 

@@ -1,5 +1,5 @@
 """Clause catalogues (specs/clauses/*.yaml): every provision of an act, its text, and whether a
-scenario checks it or why not."""
+scenario checks it or why not (and, for a clause checked in part, a note on the rest)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ class Clause:
     text: str
     automated: bool
     reason: str | None
+    # What of an automated clause the scenarios check, and which part is people's work (a duty
+    # of the МЦУ, an outside system): shown under the clause so a reviewer sees the boundary.
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ def load_acts(specs_dir: Path) -> list[Act]:
                     text=" ".join(str(item.get("text", "")).split()),
                     automated=automated,
                     reason=reason,
+                    note=" ".join(str(item["note"]).split()) if item.get("note") else None,
                 )
             )
         tags = [c.tag for c in clauses]
