@@ -15,6 +15,19 @@ pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="row-level security exis
 PROBE = "mcu_rls_probe"
 
 
+def _probe_role(conn, rights: str) -> None:
+    """An ordinary role to look through: superusers (the test connection) bypass row-level
+    security."""
+    conn.execute(
+        text(
+            f"do $$ begin if not exists (select from pg_roles where rolname = '{PROBE}') "
+            f"then create role {PROBE} nologin; end if; end $$"
+        )
+    )
+    conn.execute(text(f"grant usage on schema public to {PROBE}"))
+    conn.execute(text(f"grant {rights} on all tables in schema public to {PROBE}"))
+
+
 def _tenant_ids(app) -> dict[str, int]:
     with app.app_context(), engine().connect() as conn:
         return dict(conn.execute(text("select slug, id from tenant")).all())
@@ -52,15 +65,7 @@ def test_a_scoped_transaction_sees_and_writes_only_its_district(loaded_app):
     ids = _tenant_ids(loaded_app)
     with loaded_app.app_context():
         with engine().begin() as conn:
-            # An ordinary role: superusers (the test connection) bypass row-level security.
-            conn.execute(
-                text(
-                    f"do $$ begin if not exists (select from pg_roles where rolname = '{PROBE}') "
-                    f"then create role {PROBE} nologin; end if; end $$"
-                )
-            )
-            conn.execute(text(f"grant usage on schema public to {PROBE}"))
-            conn.execute(text(f"grant select, insert on all tables in schema public to {PROBE}"))
+            _probe_role(conn, "select, insert")
         with engine().begin() as conn:
             conn.execute(text(f"set local role {PROBE}"))
             assert (
@@ -92,14 +97,7 @@ def test_an_unscoped_transaction_on_a_connection_scoped_before_sees_every_distri
     _post(loaded_app, "sovetsky")
     ids = _tenant_ids(loaded_app)
     with loaded_app.app_context(), engine().connect() as conn:
-        conn.execute(
-            text(
-                f"do $$ begin if not exists (select from pg_roles where rolname = '{PROBE}') "
-                f"then create role {PROBE} nologin; end if; end $$"
-            )
-        )
-        conn.execute(text(f"grant usage on schema public to {PROBE}"))
-        conn.execute(text(f"grant select on all tables in schema public to {PROBE}"))
+        _probe_role(conn, "select")
         conn.commit()
         with conn.begin():
             conn.execute(text("select set_config('mcu.tenant_id', :t, true)"), {"t": str(ids["kondinsky"])})
