@@ -198,6 +198,6 @@ def test_a_planned_event_of_another_district_is_not_found(api, loaded_app):
     [(1, "1 день"), (2, "2 дня"), (5, "5 дней"), (11, "11 дней"), (21, "21 день"), (104, "104 дня")],
 )
 def test_days_are_counted_in_russian(n, word):
-    from mcu.participation.queries import days_word
+    from mcu.deadlines.compute import plural
 
-    assert days_word(n) == word
+    assert plural(n, "days") == word

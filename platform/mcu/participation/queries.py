@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from mcu.analytics.periods import local_today
+from mcu.deadlines.compute import plural
 from mcu.participation.models import ParticipationEvent
 from mcu.participation.schemas import KINDS, TERM_STATES
 
@@ -46,15 +47,6 @@ def _d(day: date) -> str:
     return day.strftime("%d.%m.%Y")
 
 
-def days_word(n: int) -> str:
-    """«1 день», «3 дня», «11 дней»."""
-    if n % 10 == 1 and n % 100 != 11:
-        return f"{n} день"
-    if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
-        return f"{n} дня"
-    return f"{n} дней"
-
-
 def _span(row: ParticipationEvent) -> str:
     if row.starts_on == row.ends_on:
         return _d(row.starts_on)
@@ -70,14 +62,16 @@ def term(row: ParticipationEvent, *, today: date, tz: ZoneInfo) -> Term:
     assert row.starts_on is not None and row.ends_on is not None  # the operation enforces one or the other
     if today < row.starts_on:
         n = (row.starts_on - today).days
-        return Term("upcoming", f"предстоит {_span(row)}: до начала {days_word(n)}", n)
+        return Term("upcoming", f"предстоит {_span(row)}: до начала {plural(n, 'days')}", n)
     if today <= row.ends_on:
         n = (row.ends_on - today).days
-        left = f"до окончания {days_word(n)}" if n else "последний день"
+        left = f"до окончания {plural(n, 'days')}" if n else "последний день"
         return Term("running", f"проводится {_span(row)}: {left}", n)
     n = (today - row.ends_on).days
     return Term(
-        "overdue", f"срок проведения истёк {_d(row.ends_on)}, не проведено: просрочено на {days_word(n)}", n
+        "overdue",
+        f"срок проведения истёк {_d(row.ends_on)}, не проведено: просрочено на {plural(n, 'days')}",
+        n,
     )
 
 

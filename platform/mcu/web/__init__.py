@@ -83,10 +83,9 @@ def init_app(app: Flask) -> None:
                 raise
             # Same verdict as every other route gives while the database is away (503, Retry-After).
             unavailable.log_unavailable(exc)
-            response = jsonify(status="not ready", reason="database unavailable", detail=unavailable.MESSAGE)
-            response.status_code = 503
-            response.headers["Retry-After"] = str(unavailable.RETRY_AFTER_SECONDS)
-            return response
+            return unavailable.unavailable_response(
+                jsonify(status="not ready", reason="database unavailable", detail=unavailable.MESSAGE)
+            )
         if not count:
             return jsonify(status="not ready", reason="no tenant configuration loaded"), 503
         return jsonify(status="ready", tenants=count)

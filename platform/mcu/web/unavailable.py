@@ -36,10 +36,12 @@ def is_database_unavailable(exc: BaseException) -> bool:
     return True
 
 
-def unavailable_response() -> Response:
-    """The 503 answer for the current request: JSON under the API prefixes (Open311's error list
-    under /open311/), a page otherwise."""
-    if request.path.startswith("/open311/"):
+def unavailable_response(body: Response | None = None) -> Response:
+    """The 503 answer for the current request: `body` when the route has its own (/readyz), else
+    JSON under the API prefixes (Open311's error list under /open311/), a page otherwise."""
+    if body is not None:
+        response = body
+    elif request.path.startswith("/open311/"):
         response = jsonify([{"code": 503, "description": MESSAGE}])
     elif request.path.startswith("/api/"):
         response = jsonify(error="Service Unavailable", status=503, detail=MESSAGE)
