@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from mcu.db import engine
+from mcu.messages import operations as ops
 from mcu.messages import queue as intake_queue
-from mcu.messages.models import IntakeItem, Message
+from mcu.messages.models import Deadline, Event, IntakeItem, Message
 from tests.integration.test_messages_api import FOUNDING, _config, _text_for, _token
 
 
@@ -118,7 +119,7 @@ def test_a_batch_interrupted_before_its_commit_leaves_its_items_queued(loaded_ap
             headers=headers,
             json={"channel": "pos", "external_id": f"k-{n}", "text": f"Яма на дороге у дома {n}"},
         )
-    real = intake_queue._take
+    real = ops._message_trail
     calls = []
 
     def dies_on_the_fourth(*args, **kwargs):
@@ -127,10 +128,10 @@ def test_a_batch_interrupted_before_its_commit_leaves_its_items_queued(loaded_ap
             raise KeyboardInterrupt  # what a kill looks like from inside: nothing after it runs
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(intake_queue, "_take", dies_on_the_fourth)
+    monkeypatch.setattr(ops, "_message_trail", dies_on_the_fourth)
     with pytest.raises(KeyboardInterrupt):
         _process(loaded_app)
-    monkeypatch.setattr(intake_queue, "_take", real)
+    monkeypatch.setattr(ops, "_message_trail", real)
     with loaded_app.app_context(), Session(engine()) as s:
         assert s.execute(sa.select(sa.func.count()).select_from(Message)).scalar() == 0
         assert {i.status for i in s.exec(select(IntakeItem))} == {"queued"}
@@ -139,6 +140,76 @@ def test_a_batch_interrupted_before_its_commit_leaves_its_items_queued(loaded_ap
         numbers = s.exec(select(Message.external_id)).all()
         assert sorted(numbers) == [f"k-{n}" for n in range(5)]
         assert {i.status for i in s.exec(select(IntakeItem))} == {"done"}
+
+
+def _queue_five(app) -> None:
+    client = app.test_client()
+    headers = _token(app, "kondinsky")
+    for n in range(5):
+        response = client.post(
+            "/api/v1/kondinsky/intake",
+            headers=headers,
+            json={"channel": "pos", "external_id": f"k-{n}", "text": f"Яма на дороге у дома {n}"},
+        )
+        assert response.status_code == 202
+
+
+def test_a_batch_is_written_together_with_the_same_result_as_one_by_one(loaded_app):
+    """The worker writes a batch table by table; each message gets what the inline intake gives
+    it: its own number, events, deadlines and routing."""
+    _queue_five(loaded_app)
+    assert _process(loaded_app) == 5
+    with loaded_app.app_context(), Session(engine()) as s:
+        messages = s.exec(select(Message).order_by(Message.number)).all()
+        assert [m.external_id for m in messages] == [f"k-{n}" for n in range(5)]
+        assert len({m.number for m in messages}) == 5
+        for m in messages:
+            kinds = [e.kind for e in s.exec(select(Event).where(Event.subject_id == m.id).order_by(Event.id))]
+            assert kinds[0] == "received" and "deadline_set" in kinds and "classified" in kinds, kinds
+            assert m.due_at is not None and m.block_id == "roads"
+            assert s.exec(
+                select(Deadline).where(Deadline.message_id == m.id, Deadline.timer == "answer")
+            ).one()
+        items = s.exec(select(IntakeItem)).all()
+        assert {i.status for i in items} == {"done"}
+        assert {i.message_id for i in items} == {m.id for m in messages}
+
+
+def test_a_delivery_the_inline_intake_stored_first_is_not_made_twice_by_the_worker(loaded_app):
+    client = loaded_app.test_client()
+    headers = _token(loaded_app, "kondinsky")
+    body = {"channel": "pos", "external_id": "POS-5", "text": "Не вывозят мусор на ул. Мира"}
+    inline = client.post("/api/v1/kondinsky/messages", headers=headers, json=body)
+    queued = client.post("/api/v1/kondinsky/intake", headers=headers, json=body)
+    assert (inline.status_code, queued.status_code) == (201, 202)
+    _queue_five(loaded_app)
+    assert _process(loaded_app) == 6
+    item = client.get(queued.headers["Location"], headers=headers).get_json()
+    assert item["status"] == "done" and item["message_id"] == inline.get_json()["id"]
+    with loaded_app.app_context(), Session(engine()) as s:
+        assert s.execute(sa.select(sa.func.count()).select_from(Message)).scalar() == 6
+
+
+def test_a_batch_that_cannot_be_written_together_is_taken_one_by_one(loaded_app, monkeypatch, caplog):
+    """A defect in one message's writes fails the batch's joint write; the batch is then taken
+    again message by message: the faulty one is refused with a reason, the others go in once."""
+    _queue_five(loaded_app)
+    real = ops._message_trail
+
+    def breaks_on_k2(session, plan, message):
+        if message.external_id == "k-2":
+            raise RuntimeError("defect")
+        return real(session, plan, message)
+
+    monkeypatch.setattr(ops, "_message_trail", breaks_on_k2)
+    assert _process(loaded_app) == 5
+    assert "taking it one by one" in caplog.text
+    with loaded_app.app_context(), Session(engine()) as s:
+        items = {i.external_id: i for i in s.exec(select(IntakeItem))}
+        assert items["k-2"].status == "refused" and items["k-2"].error["field"] is None
+        assert {k for k, i in items.items() if i.status == "done"} == {"k-0", "k-1", "k-3", "k-4"}
+        stored = s.exec(select(Message.external_id)).all()
+        assert sorted(stored) == ["k-0", "k-1", "k-3", "k-4"]
 
 
 # ---------------------------------------------------------------- queued import
