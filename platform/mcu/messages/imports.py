@@ -407,17 +407,21 @@ def parse_csv(raw: bytes) -> ParsedFile:
     shown = "табуляция" if delimiter == "\t" else f"«{delimiter}»"
     rows: list[SourceRow] = []
     i = start + 1
+    # One reader goes on from record to record (a record may span lines: a quoted text with line
+    # breaks); after a broken record or a blank line a fresh one starts at the next line.
+    reader, read = None, 0
     while i < len(lines):
         if not lines[i].strip():
-            i += 1
+            i, reader = i + 1, None
             continue
-        reader = csv.reader(_lines_from(lines, i), delimiter=delimiter)
+        if reader is None:
+            reader, read = csv.reader(_lines_from(lines, i), delimiter=delimiter), 0
         try:
             record = next(reader)
-            used = reader.line_num
+            used, read = reader.line_num - read, reader.line_num
         except (csv.Error, StopIteration) as exc:
             rows.append(SourceRow(i + 1, {}, f"строка повреждена: {exc}"))
-            i += 1
+            i, reader = i + 1, None
             continue
         while len(record) > len(headers) and not record[-1].strip():
             record.pop()  # a trailing delimiter adds an empty field, not data
@@ -432,7 +436,7 @@ def parse_csv(raw: bytes) -> ParsedFile:
                     f"{len(record)} — проверьте кавычки и разделитель {shown}",
                 )
             )
-            i += 1
+            i, reader = i + 1, None
             continue
         rows.append(SourceRow(i + 1, dict(zip(headers, record, strict=True))))
         i += used
@@ -553,6 +557,9 @@ class _Binding:
     columns: dict[str, list[str]]
     appended: list[tuple[str, list[str]]]
     ignored: list[str]
+    # Worked out once for the file rather than for each row:
+    required: tuple[str, ...] = ()  # required fields besides the text, sorted
+    citizen: tuple[str, ...] = ()  # the bound citizen.* fields
 
 
 def _bind(mapping: ColumnMapping, headers: list[str]) -> _Binding:
@@ -580,10 +587,13 @@ def _bind(mapping: ColumnMapping, headers: list[str]) -> _Binding:
             f"в файле нет нужных столбцов ({wanted}). Столбцы файла: "
             f"{', '.join(headers) or 'нет'}. Сопоставление: {mapping.file}",
         )
+    bound = {f: c for f, c in columns.items() if c}
     return _Binding(
-        {f: c for f, c in columns.items() if c},
+        bound,
         [(lbl, c) for lbl, c in appended if c],
         [h for h in headers if h not in used],
+        required=tuple(sorted(mapping.required - {"text"})),
+        citizen=tuple(f for f in bound if f.startswith("citizen.")),
     )
 
 
@@ -768,7 +778,7 @@ def build_message(
         # A registry (СЭД) may give only its registration date: the message cannot have come in
         # later than it was registered, and an обращение's term runs from registration anyway.
         values["received_at"], columns["received_at"] = values["registered_at"], columns["registered_at"]
-    missing = [f for f in sorted(mapping.required - {"text"}) if f not in values]
+    missing = [f for f in binding.required if f not in values]
     reasons.extend(f"{_label(f, columns)}: не заполнено" for f in missing)
 
     data: dict[str, Any] = {"channel": channel_id, "text": text or ""}
@@ -815,7 +825,7 @@ def build_message(
     for fld in ("latitude", "longitude"):
         if fld in values:
             data[fld] = _number(values[fld])
-    citizen = {f.split(".", 1)[1]: _cell_text(v) for f, v in values.items() if f.startswith("citizen.")}
+    citizen = {f.split(".", 1)[1]: _cell_text(values[f]) for f in binding.citizen if f in values}
     if citizen:
         data["citizen"] = citizen
     for label, headers in binding.appended:
