@@ -2,16 +2,17 @@
 each batch of good rows.
 
 On PostgreSQL the batch goes in by COPY into a temporary staging table and one
-`INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING` into intake_item, so a row costs the server
-a COPY line instead of eight bind parameters of a statement psycopg has to split and convert.
-SQLite has no COPY: one INSERT of many rows. Both answer alike: for each message, its external
+`INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING` into intake_item: a row is one COPY line,
+where a multi-row INSERT made psycopg split and convert a statement of thousands of parameters
+(most of what a queued row used to cost). SQLite has no COPY: one INSERT of many rows. Both answer alike: for each message, its external
 id and whether it is new to the queue; the key (tenant, channel, external id) keeps a replay, or
 a repeat within the batch, from being stored twice.
 
 The staging table lives in the transaction (ON COMMIT DROP): a batch that fails leaves nothing,
 neither in intake_item nor in staging, and the next transaction on the pooled connection starts
 clean. Row-level security applies to the INSERT as to any other: the tenant wall's WITH CHECK
-sees rows of the session's own tenant only.
+admits rows of the session's own tenant only. (The role needs TEMPORARY on the database, which
+PostgreSQL grants to PUBLIC unless revoked.)
 """
 
 from __future__ import annotations
