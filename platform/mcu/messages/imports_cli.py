@@ -68,7 +68,12 @@ def _plain(value: Any) -> str:
     default=None,
     help="Записать отклонённые строки с причинами в этот CSV (его можно исправить и загрузить снова)",
 )
-@click.option("--batch-size", default=500, show_default=True, help="Фиксировать в базе каждые N строк")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Фиксировать в базе каждые N строк (по умолчанию 500, с --queue — 5000)",
+)
 @click.option(
     "--queue",
     "queued",
@@ -83,7 +88,7 @@ def import_command(
     channel_id: str,
     fmt: str | None,
     report_path: Path | None,
-    batch_size: int,
+    batch_size: int | None,
     queued: bool,
 ) -> None:
     """Импорт сообщений из выгрузки (CSV, XLSX, JSON) в канал района.
@@ -94,7 +99,7 @@ def import_command(
     """
     from mcu.cli import _actor
     from mcu.db import session_scope
-    from mcu.tenancy.queries import current_config, tenant_by_slug
+    from mcu.tenancy.queries import current_config, enter_tenant
 
     fmt = fmt or detect_format(file.name)
     if fmt is None:
@@ -102,7 +107,8 @@ def import_command(
     if not file.is_file():
         _fail(f"Файл {file} не найден.")
     with session_scope() as session, ExitStack() as stack:
-        tenant = tenant_by_slug(session, slug)
+        # Scoped like an API request: the tenant wall (RLS) checks every row the import writes.
+        tenant = enter_tenant(session, slug)
         config = current_config(session, tenant) if tenant else None
         if config is None:
             _fail(f"Район «{slug}» не загружен (mcu tenants list).")

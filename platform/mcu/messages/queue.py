@@ -59,32 +59,6 @@ def accept(
     return existing.scalar_one(), False
 
 
-Checked = tuple[MessageIn, dict[str, Any], datetime, str]  # data + what check_intake returned
-
-
-def accept_many(
-    *, session: Session, config: TenantConfig, items: list[Checked], actor: str, now: datetime
-) -> list[tuple[str, bool]]:
-    """Store messages checked by `operations.check_intake` in one INSERT; for each, its external
-    id and whether it is new to the queue (a key repeated in `items` counts once)."""
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
-    keys = []
-    for data, channel, received, external_id in items:
-        keys.append((channel["id"], external_id))
-        rows.setdefault(keys[-1], _row(config, data, channel, received, external_id, actor, now))
-    made = session.connection().execute(
-        _insert(session).returning(T.c.channel_id, T.c.external_id), list(rows.values())
-    )
-    new = {(c, e) for c, e in made}
-    for channel_id in {c for c, _ in new}:
-        INTAKE_QUEUED.labels(config.slug, channel_id).inc(sum(1 for c, _ in new if c == channel_id))
-    out = []
-    for key in keys:
-        out.append((key[1], key in new))
-        new.discard(key)  # a repeat of the key later in `items` is not new
-    return out
-
-
 def _row(
     config: TenantConfig,
     data: MessageIn,
