@@ -15,7 +15,6 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import text as sql
-from sqlalchemy import tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -327,18 +326,6 @@ def receive_checked(*, session: Session, intakes: list[Intake], now: datetime) -
     for plan in plans:
         INTAKE.labels(plan.intake.config.slug, plan.intake.channel["id"]).inc()
     return made
-
-
-def find_existing(session: Session, keys: list[tuple[int, str, str]]) -> dict[tuple[int, str, str], Message]:
-    """Messages already stored under these (tenant, channel, external id) keys, one query."""
-    if not keys:
-        return {}
-    found = session.exec(
-        select(Message).where(
-            tuple_(Message.tenant_id, Message.channel_id, Message.external_id).in_(sorted(set(keys)))
-        )
-    )
-    return {(m.tenant_id, m.channel_id, m.external_id): m for m in found}
 
 
 def check_intake(

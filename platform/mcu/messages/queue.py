@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from mcu.db import writer_bind
@@ -95,12 +96,18 @@ def process(engine: Engine, *, batch: int = 200, now: datetime | None = None) ->
     """Take up to `batch` queued items of every district through the pipeline, in one
     transaction; the number taken. Workers side by side take different items (SKIP LOCKED).
 
-    The batch is written together (a few statements per table for all its messages). Should
-    that fail — the inline intake stored one of the keys meanwhile, or a defect — the batch is
-    rolled back and taken again one message at a time, each in its own savepoint, so the others
-    go in and the one at fault is kept as refused with its reason."""
+    The batch is written together (a few statements per table for all its messages), as new
+    messages: the queue's key keeps two items from sharing one. A delivery the inline intake
+    stored before the worker came breaks the message's unique key — as does any defect — and
+    the batch is then rolled back and taken again one message at a time, each in its own
+    savepoint: the stored one is found, the others go in, a faulty one is kept as refused with
+    its reason. (Looking the whole batch up first would cost a query the planner can answer
+    by reading a channel's every message.)"""
     try:
         return _process(engine, batch, now, together=True)
+    except IntegrityError as exc:
+        log.info("intake batch meets a message stored already (%s); taking it one by one", exc.orig)
+        return _process(engine, batch, now, together=False)
     except Exception:
         log.warning("intake batch could not be written together; taking it one by one", exc_info=True)
         return _process(engine, batch, now, together=False)
@@ -153,18 +160,8 @@ def _take_together(session: Session, configs: Configs, items: list[IntakeItem], 
             item.status, item.error = "refused", {"field": exc.field, "message": str(exc)}
             continue
         checked.append((item, ops.Intake(config, data, channel, received, external_id, item.actor)))
-    stored = ops.find_existing(
-        session, [(i.config.tenant_id, i.channel["id"], i.external_id) for _, i in checked]
-    )
-    new: list[tuple[IntakeItem, ops.Intake]] = []
-    for item, intake in checked:
-        earlier = stored.get((intake.config.tenant_id, intake.channel["id"], intake.external_id))
-        if earlier is not None:  # the inline intake stored this delivery before the worker came
-            item.status, item.message_id = "done", earlier.id
-        else:
-            new.append((item, intake))
-    results = ops.receive_checked(session=session, intakes=[i for _, i in new], now=now)
-    for (item, _), result in zip(new, results, strict=True):
+    results = ops.receive_checked(session=session, intakes=[i for _, i in checked], now=now)
+    for (item, _), result in zip(checked, results, strict=True):
         item.status, item.message_id = "done", result.message.id
 
 
