@@ -31,8 +31,6 @@ DEFAULTS: dict[str, Any] = {
     "TESTING": False,
     # "standard" (Argon2id as argon2-cffi recommends) or "fast" (the test suite; see passwords.py)
     "PASSWORD_HASHING": "standard",
-    # Seconds a web worker trusts its cached tenant configs before re-checking the database.
-    "CONFIG_REFRESH_SECONDS": 5,
     "LOG_LEVEL": "INFO",
     # json: one JSON object a line with the request id (for log collectors; gunicorn_conf.py makes
     # it the default of the server); text: for a console and the CLI.
@@ -103,8 +101,7 @@ def load_config(test_config: dict[str, Any] | None = None) -> dict[str, Any]:
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _instance_secret(instance)
     # Environment values arrive as text.
-    for key in ("CONFIG_REFRESH_SECONDS", "WORKER_POLL_SECONDS"):
-        config[key] = float(config[key])
+    config["WORKER_POLL_SECONDS"] = float(config["WORKER_POLL_SECONDS"])
     for key in ("SMTP_PORT", "MAIL_MAX_ATTEMPTS", "WORKER_BATCH"):
         config[key] = int(config[key])
     for key in ("SMTP_STARTTLS", "SESSION_COOKIE_SECURE"):
