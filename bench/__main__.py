@@ -2,7 +2,8 @@
 that finish in a few minutes in all on a small machine — then a summary of what passed.
 
 Quick sizes (each overridable by its variable; the full runs are in README's tables):
-- HTTP intake vs a bare Flask endpoint: 5 s a run (MCU_BENCH_SECONDS; full: 10);
+- HTTP intake vs a bare Flask endpoint: 5 s a run (MCU_BENCH_SECONDS; full: 10), and beside
+  it the ceiling of any intake that stores a row (one INSERT and its commit a request);
 - queued import vs COPY: 20,000 rows, the drain and the inline import on 500
   (MCU_BENCH_IMPORT_ROWS, MCU_BENCH_SAMPLE_ROWS; full: 100,000 and 2,000);
 - worker firing: 5,000 deadlines (MCU_BENCH_WORKER_COUNT; full:
@@ -38,6 +39,7 @@ from bench import (
     analytics_data,
     http_intake,
     import_copy,
+    insert_app,
     load,
     rules_eval,
     soak,
@@ -68,6 +70,7 @@ STEPS = (
     ("tenant loading", tenant_loading.main),
     ("rules evaluation", rules_eval.main),
     ("HTTP intake vs bare Flask", http_intake.main),
+    ("one-INSERT ceiling", insert_app.main),
     ("queued import vs COPY", import_copy.main),
     (
         "worker firing",

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
@@ -21,12 +21,15 @@ def presented_token() -> str | None:
     return request.headers.get("X-Api-Key") or request.values.get("api_key")
 
 
-def authenticated_token(tenant_id: int, plain: str | None) -> ApiToken | None:
-    """The tenant's active token matching `plain`. Its use, noted once a minute, is committed at
+def authenticated_token(
+    tenant_id: int, plain: str | None, candidates: Iterable[ApiToken] | None = None
+) -> ApiToken | None:
+    """The tenant's active token matching `plain` (among `candidates` when they were fetched with
+    the tenant, see mcu.web.tenant_scope). Its use, noted once a minute, is committed at
     once: it must not ride on the request's own transaction (a long import would hold the token's
     row, and a read-only request never commits). The other requests pay no commit."""
     session = get_session()
-    token = verify_token(session=session, tenant_id=tenant_id, plain=plain)
+    token = verify_token(session=session, tenant_id=tenant_id, plain=plain, candidates=candidates)
     if token is not None and note_use(session=session, token=token):
         session.commit()
     return token
@@ -37,7 +40,7 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        token = authenticated_token(g.tenant.id, presented_token())
+        token = authenticated_token(g.tenant.id, presented_token(), g.get("token_candidates"))
         if token is None:
             response = jsonify(
                 error="Unauthorized",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 
 from sqlalchemy import or_, update
@@ -49,16 +50,37 @@ def create_token(
     return token, plain
 
 
-def verify_token(*, session: Session, tenant_id: int, plain: str | None) -> ApiToken | None:
-    """The active token of this tenant matching `plain`; another tenant's token never matches."""
+def token_prefix(plain: str | None) -> str | None:
+    """The prefix stored with the token `plain` would be (its lookup key); None when `plain` is
+    no token of ours."""
     if not plain or not plain.startswith("mcu_"):
         return None
-    candidates = session.exec(
-        select(ApiToken).where(ApiToken.tenant_id == tenant_id, ApiToken.prefix == plain[4 : 4 + PREFIX_LEN])
-    )
+    return plain[4 : 4 + PREFIX_LEN]
+
+
+def verify_token(
+    *, session: Session, tenant_id: int, plain: str | None, candidates: Iterable[ApiToken] | None = None
+) -> ApiToken | None:
+    """The active token of this tenant matching `plain`; another tenant's token never matches.
+
+    `candidates`: the tenant's tokens with this prefix, fetched already (with the tenant:
+    mcu.tenancy.queries.enter_tenant_with_tokens); none are then looked up. Each is checked in
+    full all the same, so a wrong candidate can only be refused."""
+    prefix = token_prefix(plain)
+    if prefix is None:
+        return None
+    if candidates is None:
+        candidates = session.exec(
+            select(ApiToken).where(ApiToken.tenant_id == tenant_id, ApiToken.prefix == prefix)
+        )
     digest = _hash(plain)
     for token in candidates:
-        if token.revoked_at is None and hmac.compare_digest(token.token_hash, digest):
+        if (
+            token.tenant_id == tenant_id
+            and token.prefix == prefix
+            and token.revoked_at is None
+            and hmac.compare_digest(token.token_hash, digest)
+        ):
             return token
     return None
 

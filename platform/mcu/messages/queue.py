@@ -48,16 +48,48 @@ def accept(
     now = now or utcnow()
     channel, received, external_id = ops.check_intake(config, data, now)
     row = _row(config, data, channel, received, external_id, actor, now)
-    made = session.connection().execute(_insert(session).returning(T.c.id), [row]).first()
-    if made is not None:
+    params = {f"item_{name}": value for name, value in row.items()}
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        found = connection.execute(_STORE_OR_FIND, params).first()
+    else:
+        made = connection.execute(_insert(sqlite).returning(T.c.id), [row]).first()
+        found = (made[0], True) if made is not None else None
+    if found is None:
+        # SQLite; or, on PostgreSQL, a concurrent delivery of the same item that committed while
+        # our INSERT waited for it — the statement's snapshot predates it, a new one sees it.
+        found = (connection.execute(_FIND, params).scalar_one(), False)
+    item_id, created = found
+    if created:
         INTAKE_QUEUED.labels(config.slug, channel["id"]).inc()
-        return made[0], True
-    existing = session.connection().execute(
-        sa.select(T.c.id).where(
-            T.c.tenant_id == config.tenant_id, T.c.channel_id == channel["id"], T.c.external_id == external_id
-        )
+    return item_id, created
+
+
+def _insert(dialect):
+    return dialect.insert(T).on_conflict_do_nothing(index_elements=["tenant_id", "channel_id", "external_id"])
+
+
+def _store_or_find() -> sa.CompoundSelect:
+    """One statement, one round trip, for a new delivery and a replay alike: the INSERT's row, or
+    when the key is taken the item that holds it. (PostgreSQL only: SQLite has no INSERT in a
+    WITH.) Built once; SQLAlchemy caches its compiled form."""
+    made = _insert(postgresql).values({name: _P[name] for name in _ROW_COLUMNS}).returning(T.c.id).cte("made")
+    return sa.union_all(
+        sa.select(made.c.id, sa.true().label("created")),
+        sa.select(T.c.id, sa.false()).where(_KEY, ~sa.exists(sa.select(made.c.id))),
     )
-    return existing.scalar_one(), False
+
+
+_ROW_COLUMNS = ("tenant_id", "id", "channel_id", "external_id", "payload", "actor", "accepted_at", "status")
+# Named apart from the columns: SQLAlchemy keeps a column's own name for the VALUES it makes.
+_P = {name: sa.bindparam(f"item_{name}", type_=T.c[name].type) for name in _ROW_COLUMNS}
+_KEY = sa.and_(
+    T.c.tenant_id == _P["tenant_id"],
+    T.c.channel_id == _P["channel_id"],
+    T.c.external_id == _P["external_id"],
+)
+_FIND = sa.select(T.c.id).where(_KEY)
+_STORE_OR_FIND = _store_or_find()
 
 
 def _row(
@@ -81,11 +113,6 @@ def _row(
         "accepted_at": now,
         "status": "queued",
     }
-
-
-def _insert(session: Session):
-    dialect = postgresql if session.connection().dialect.name == "postgresql" else sqlite
-    return dialect.insert(T).on_conflict_do_nothing(index_elements=["tenant_id", "channel_id", "external_id"])
 
 
 def item_by_id(session: Session, tenant_id: int, item_id: uuid.UUID) -> IntakeItem | None:

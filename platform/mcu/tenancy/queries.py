@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from mcu.auth.models import ApiToken
 from mcu.db import scope_to_tenant
 from mcu.tenancy.config import TenantConfig
 from mcu.tenancy.models import Tenant, TenantConfigVersion
@@ -26,17 +28,48 @@ def enter_tenant(session: Session, slug: str) -> Tenant | None:
     """The active tenant with this slug, with the session scoped to it from now on
     (`db.scope_to_tenant`). On PostgreSQL the lookup itself sets `mcu.tenant_id` for the open
     transaction: every request of a district saves a round trip."""
-    if session.get_bind().dialect.name != "postgresql":
-        tenant = tenant_by_slug(session, slug)
-        if tenant is not None:
-            scope_to_tenant(session, tenant.id)
-        return tenant
-    scoped = sa.func.set_config("mcu.tenant_id", sa.cast(Tenant.id, sa.Text), True)
-    row = session.exec(select(Tenant, scoped).where(Tenant.slug == slug, Tenant.active)).first()
-    if row is None:
+    entry = enter_tenant_with_tokens(session, slug, None)
+    return entry.tenant if entry else None
+
+
+class TenantEntry(NamedTuple):
+    tenant: Tenant
+    # The tenant's unrevoked API tokens with the presented token's prefix (mcu.auth.tokens): the
+    # candidates its hash is checked against. Empty when no prefix was given or none matches.
+    tokens: list[ApiToken]
+
+
+def enter_tenant_with_tokens(session: Session, slug: str, token_prefix: str | None) -> TenantEntry | None:
+    """`enter_tenant`, fetching in the same statement the tenant's candidate tokens for the
+    prefix of the token a machine channel presents — an API request then needs no round trip of
+    its own to authenticate. The tokens are joined on the tenant's id: another district's token
+    with the same prefix is never a candidate."""
+    columns: list[Any] = [Tenant]
+    if token_prefix is not None:
+        columns.append(ApiToken)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        columns.append(sa.func.set_config("mcu.tenant_id", sa.cast(Tenant.id, sa.Text), True))
+    query = select(*columns).where(Tenant.slug == slug, Tenant.active)
+    if token_prefix is not None:
+        query = query.outerjoin(
+            ApiToken,
+            sa.and_(
+                ApiToken.tenant_id == Tenant.id,
+                ApiToken.prefix == token_prefix,
+                ApiToken.revoked_at.is_(None),
+            ),
+        )
+    # On PostgreSQL the tenant wall on api_token sees `mcu.tenant_id` as the transaction had it
+    # when the statement began (unset at a request's start) or as this statement sets it — the
+    # tenant's own id; the join on that id is what keeps another district's tokens out.
+    rows = session.exec(query).all()
+    if not rows:
         return None
-    scope_to_tenant(session, row[0].id, set_in_transaction=True)
-    return row[0]
+    tenant = rows[0] if len(columns) == 1 else rows[0][0]
+    tokens = [row[1] for row in rows if row[1] is not None] if token_prefix is not None else []
+    scope_to_tenant(session, tenant.id, set_in_transaction=postgres)
+    return TenantEntry(tenant, tokens)
 
 
 def list_tenants(session: Session) -> list[Tenant]:

@@ -10,8 +10,10 @@ from typing import Any
 
 from flask import Blueprint, abort, g
 
+from mcu.auth.api import presented_token
+from mcu.auth.tokens import token_prefix
 from mcu.db import get_session
-from mcu.tenancy.queries import current_config, enter_tenant
+from mcu.tenancy.queries import current_config, enter_tenant_with_tokens
 
 
 def tenant_blueprint(name: str, import_name: str, url_prefix: str, **kw: Any) -> Blueprint:
@@ -21,12 +23,17 @@ def tenant_blueprint(name: str, import_name: str, url_prefix: str, **kw: Any) ->
     def _resolve_tenant(_endpoint: str | None, values: dict[str, Any] | None) -> None:
         slug = (values or {}).pop("tenant", None)
         session = get_session()
-        tenant = enter_tenant(session, slug) if slug else None
-        config = current_config(session, tenant) if tenant else None
-        if tenant is None or config is None:
+        # A machine channel's token is looked up with the district, in the same statement;
+        # token_required then checks it against these candidates without a query of its own.
+        prefix = token_prefix(presented_token())
+        entry = enter_tenant_with_tokens(session, slug, prefix) if slug else None
+        config = current_config(session, entry.tenant) if entry else None
+        if entry is None or config is None:
             abort(404)
-        g.tenant = tenant
+        g.tenant = entry.tenant
         g.config = config
+        if prefix is not None:
+            g.token_candidates = entry.tokens
 
     @bp.url_defaults
     def _add_tenant(_endpoint: str, values: dict[str, Any]) -> None:
