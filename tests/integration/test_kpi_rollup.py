@@ -335,3 +335,57 @@ def test_concurrent_writers_of_one_district_day_all_commit(kond, loaded_app):
     cells = rollup.counts_by_days(s, config.tenant_id, [(_nov(9).date(), _nov(10).date())], False)
     assert cells == {(0, "roads"): 1 + writers * each}
     _agree(s, config)
+
+
+def test_a_dashboard_looks_at_state_and_marks_once_and_shows_what_each_figure_shows(kond, loaded_app):
+    """A dozen rollup reads make a dashboard: within `rollup.reading` they share one look at the
+    built state and the stale marks, and give what each read gives on its own."""
+    from mcu.analytics import heatmap
+    from mcu.analytics.dashboard import dashboard
+
+    s, config = kond
+    _arrive(s, config, _nov(2), "roads")
+    s.commit()
+    assert rollup.catch_up_all(engine()) == 1
+    _arrive(s, config, _nov(3), "roads")
+    _arrive(s, config, _nov(5), "education")
+    s.commit()
+    s.rollback()
+    assert _count(s, KpiRollupStale) == 2  # two days for the readers to compute afresh
+    period = month(2026, 11)
+    looked: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):
+        looked.extend(t for t in ("kpi_rollup_state", "kpi_rollup_stale") if f"FROM {t}" in statement)
+
+    sa.event.listen(engine(), "before_cursor_execute", note)
+    try:
+        board = dashboard(s, config, period, now=NOW)
+    finally:
+        sa.event.remove(engine(), "before_cursor_execute", note)
+    assert sorted(looked) == ["kpi_rollup_stale", "kpi_rollup_state"]
+    alone = kpi.compute(s, [config], period)[config.tenant_id]
+    assert board["kpi"] == [f.as_dict() for f in alone]
+    assert board["summary"] == rollup.summaries(s, [config], period, NOW)[config.tenant_id]
+    today = NOW.astimezone(config.tz).date()
+    assert board["heat_map"] == heatmap.heat_map(s, config, period, today=today)
+    assert board["summary"]["received"] == 3
+
+
+def test_a_reading_sees_the_sessions_own_writes(kond):
+    """A write flushed inside `rollup.reading` makes it look at the marks again."""
+    s, config = kond
+    _arrive(s, config, _nov(2), "roads")
+    s.commit()
+    assert rollup.catch_up_all(engine()) == 1
+    period = month(2026, 11)
+
+    def received():
+        return rollup.summaries(s, [config], period, NOW)[config.tenant_id]["received"]
+
+    with rollup.reading(s):
+        assert received() == 1
+        _arrive(s, config, _nov(4), "education")
+        s.flush()
+        assert received() == 2
+        assert rollup.check(s, config, period, NOW) == []

@@ -405,3 +405,59 @@ def test_token_use_is_noted_at_most_once_a_minute(loaded_app):
         session.commit()
     assert client.get("/api/v1/kondinsky/messages", headers=headers).status_code == 200
     assert last_used() > first
+
+
+def test_a_page_of_messages_is_one_statement_whatever_its_size(loaded_app):
+    """The list reads its messages with their executors and answer terms in one statement (none
+    per message), one message with its log in two; and the list shows each message as its own
+    page does — after a move to another block (a second assignment) and an extended term (a
+    cancelled deadline and a new one)."""
+    from sqlalchemy import event
+
+    client, headers = loaded_app.test_client(), _token(loaded_app, "kondinsky")
+    config = _config(loaded_app, "kondinsky")
+    written = next(c["id"] for c in config.channels.values() if c["kind"] == "appeal_written")
+    made = [
+        client.post(
+            "/api/v1/kondinsky/messages",
+            headers=headers,
+            json={"channel": channel, "text": f"Во дворе дома {i} не вывозят мусор, контейнеры переполнены"},
+        ).get_json()
+        for i, channel in enumerate(("pos", "pos", written, "pos"))
+    ]
+    url = "/api/v1/kondinsky/messages"
+    other_block = next(b for b in config.blocks if b != made[0]["block"]["id"])
+    moved = client.post(
+        f"{url}/{made[0]['id']}/actions", headers=headers, json={"action": "classify", "block": other_block}
+    )
+    extended = client.post(
+        f"{url}/{made[2]['id']}/actions",
+        headers=headers,
+        json={"action": "extend", "days": 30, "reason": "док."},
+    )
+    assert (moved.status_code, extended.status_code) == (200, 200)
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):
+        if re.search(r"\b(message|assignment|deadline|event)\b", statement):
+            seen.append(statement)
+
+    event.listen(loaded_app.extensions["mcu.engine"], "before_cursor_execute", note)
+    try:
+        for limit in (1, 4):
+            seen.clear()
+            assert len(client.get(f"{url}?limit={limit}", headers=headers).get_json()["messages"]) == limit
+            assert len(seen) == 1, seen
+        seen.clear()
+        assert client.get(f"{url}/{made[0]['id']}", headers=headers).status_code == 200
+        assert len(seen) == 2, seen
+    finally:
+        event.remove(loaded_app.extensions["mcu.engine"], "before_cursor_execute", note)
+    listed = client.get(url, headers=headers).get_json()["messages"]
+    assert [m["id"] for m in listed] == [m["id"] for m in reversed(made)]
+    for shown in listed:
+        alone = client.get(f"{url}/{shown['id']}", headers=headers).get_json()
+        assert alone.pop("events") and alone == shown
+    assert listed[-1]["block"]["id"] == other_block
+    assert listed[-1]["executor"]["position_id"] == config.blocks[other_block]["head"]
+    assert "продлён" in listed[1]["due_explanation"]

@@ -15,14 +15,16 @@ from mcu.tenancy.config import TenantConfig
 
 def dashboard(session: Session, config: TenantConfig, period: Period, *, now: datetime) -> dict[str, Any]:
     today = local_today(config.tz, now)
-    facts = kpi.compute(session, [config], period)[config.tenant_id]
+    # A dozen rollup reads: the built state and the stale marks are looked up once for them all.
+    with rollup.reading(session):
+        facts = kpi.compute(session, [config], period)[config.tenant_id]
+        summary = rollup.summaries(session, [config], period, now)
+        heat_map = heatmap.heat_map(session, config, period, today=today)
     return {
         "tenant": {"slug": config.slug, "name": config.name},
         "period": period.about(),
-        "summary": rollup.summaries(session, [config], period, now).get(
-            config.tenant_id, dict(flow.EMPTY_SUMMARY)
-        ),
+        "summary": summary.get(config.tenant_id, dict(flow.EMPTY_SUMMARY)),
         "kpi": [f.as_dict() for f in facts],
         "kpi_has_targets": any(f.target is not None for f in facts),
-        "heat_map": heatmap.heat_map(session, config, period, today=today),
+        "heat_map": heat_map,
     }

@@ -358,14 +358,7 @@ def _rolled_counts(session: Session, configs: list[TenantConfig], period: Period
         ids = [c.tenant_id for c in group]
         start, end = period.bounds(group[0].tz)
         methodologies = _group_methodologies(group)
-        sums = rollup.indicator_sums(session, ids, first, after)
-        later = rollup.indicator_changes(session, ids, first, after)
-        pairs: dict[int, dict[tuple[str, str], tuple[int, int]]] = defaultdict(dict)
-        for tid in ids:
-            mine, theirs = sums.get(tid, {}), later.get(tid, {})
-            for key in set(mine) | set(theirs):
-                (n, d), (n1, d1) = mine.get(key, (0, 0)), theirs.get(key, (0, 0))
-                pairs[tid][key] = (n - n1, d - d1)
+        pairs = rollup.indicator_counts(session, ids, first, after)
         for iid, m in methodologies.items():
             if m.get("counts") == "messages":
                 for tid in ids:

@@ -19,7 +19,7 @@ from mcu.messages import operations as ops
 from mcu.messages import queue as intake_queue
 from mcu.messages.actions import ActionIn, apply_action
 from mcu.messages.lifecycle import TransitionError
-from mcu.messages.queries import list_messages, message_by_id, message_public, messages_public
+from mcu.messages.queries import message_by_id, message_public, public_message, public_messages
 from mcu.messages.schemas import MessageIn, field_errors
 from mcu.web.tenant_scope import tenant_blueprint
 
@@ -119,21 +119,24 @@ def get_messages():
         offset = max(int(request.args.get("offset", 0)), 0)
     except ValueError:
         return unprocessable({"limit": ["ожидается целое число"]})
-    rows = list_messages(
+    messages = public_messages(
         get_session(),
-        g.tenant.id,
+        g.config,
         status=request.args.get("status"),
         block=request.args.get("block"),
         limit=limit,
         offset=offset,
     )
-    return jsonify(messages=messages_public(get_session(), g.config, rows), limit=limit, offset=offset)
+    return jsonify(messages=messages, limit=limit, offset=offset)
 
 
 @api.get("/messages/<uuid:message_id>")
 @token_required
 def get_message(message_id: uuid.UUID):
-    return jsonify(message_public(get_session(), g.config, _message_or_404(message_id), with_events=True))
+    found = public_message(get_session(), g.config, message_id)
+    if found is None:
+        abort(404)
+    return jsonify(found)
 
 
 @api.get("/messages/<uuid:message_id>/decisions")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from mcu.messages.lifecycle import STATUS_NAMES
@@ -22,24 +23,6 @@ def message_by_number(session: Session, tenant_id: int, number: str) -> Message 
     ).first()
 
 
-def list_messages(
-    session: Session,
-    tenant_id: int,
-    *,
-    status: str | None = None,
-    block: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> list[Message]:
-    query = select(Message).where(Message.tenant_id == tenant_id)
-    if status:
-        query = query.where(Message.status == status)
-    if block:
-        query = query.where(Message.block_id == block)
-    query = query.order_by(Message.received_at.desc()).offset(offset).limit(limit)
-    return list(session.exec(query))
-
-
 def active_assignment(session: Session, message: Message) -> Assignment | None:
     return session.exec(
         select(Assignment).where(
@@ -50,37 +33,115 @@ def active_assignment(session: Session, message: Message) -> Assignment | None:
 
 UNREAD = object()  # message_public: not read by the caller
 
+M, A, D, E = Message.__table__, Assignment.__table__, Deadline.__table__, Event.__table__
+# What the API shows of a message, named as Message's attributes: message_public reads a row of
+# these as it reads a Message. No citizen's data (citizen_id and the like are not among them).
+SHOWN = (
+    M.c.id,
+    M.c.number,
+    M.c.regime,
+    M.c.channel_id,
+    M.c.status,
+    M.c.subject,
+    M.c.text,
+    M.c.address,
+    M.c.settlement_id,
+    M.c.latitude,
+    M.c.longitude,
+    M.c.block_id,
+    M.c.classification,
+    M.c.threat_to_life,
+    M.c.received_at,
+    M.c.registered_at,
+    M.c.due_at,
+    M.c.answered_at,
+    M.c.closed_at,
+    M.c.rating,
+    M.c.duplicate_of_id,
+)
 
-def messages_public(session: Session, config: TenantConfig, messages: list[Message]) -> list[dict[str, Any]]:
-    """Many messages as the API shows them; their executors and answer terms read in two queries,
-    not two per message."""
-    if not messages:
-        return []
-    tenant_id, ids = messages[0].tenant_id, [m.id for m in messages]
-    assignments = {
-        a.message_id: a
-        for a in session.exec(
-            select(Assignment).where(
-                Assignment.tenant_id == tenant_id, Assignment.message_id.in_(ids), Assignment.active
-            )
-        )
-    }
-    deadlines: dict[Any, Deadline] = {}
-    for d in session.exec(
-        select(Deadline)
+
+def _public_select(messages: sa.FromClause) -> sa.Select:
+    """The shown columns of `messages` (the message table or a page of it) with the executor
+    and the answer term's explanation, each a subquery by the message's key (one index probe a
+    message): one statement for a page instead of one for the page and two for what it refers
+    to, and Core rows instead of ORM objects, which the API does not need."""
+    m = messages.c
+    active = (
+        sa.select(A.c.position_id, A.c.automatic)
+        .where(A.c.tenant_id == m.tenant_id, A.c.message_id == m.id, A.c.active)
+        .order_by(A.c.assigned_at.desc())
+        .limit(1)
+    )
+    term = (
+        sa.select(D.c.explanation["text"].as_string())
         .where(
-            Deadline.tenant_id == tenant_id,
-            Deadline.message_id.in_(ids),
-            Deadline.timer == "answer",
-            Deadline.status != "cancelled",
+            D.c.tenant_id == m.tenant_id,
+            D.c.message_id == m.id,
+            D.c.timer == "answer",
+            D.c.status != "cancelled",
         )
-        .order_by(Deadline.created_at.desc())
-    ):
-        deadlines.setdefault(d.message_id, d)  # the latest, as answer_deadline takes it
-    return [
-        message_public(session, config, m, assignment=assignments.get(m.id), deadline=deadlines.get(m.id))
-        for m in messages
-    ]
+        .order_by(D.c.created_at.desc())  # the latest, as answer_deadline takes it
+        .limit(1)
+    )
+    return sa.select(
+        *(m[c.name] for c in SHOWN),
+        active.with_only_columns(A.c.position_id).scalar_subquery().label("executor_position_id"),
+        active.with_only_columns(A.c.automatic).scalar_subquery().label("executor_automatic"),
+        term.scalar_subquery().label("due_explanation"),
+    )
+
+
+def public_messages(
+    session: Session,
+    config: TenantConfig,
+    *,
+    status: str | None = None,
+    block: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """A page of the district's messages as the API shows them, newest first, in one statement."""
+    page = sa.select(M.c.tenant_id, *SHOWN).where(M.c.tenant_id == config.tenant_id)
+    if status:
+        page = page.where(M.c.status == status)
+    if block:
+        page = page.where(M.c.block_id == block)
+    # The page first, then its executors and terms: only the page's messages are looked up.
+    page = page.order_by(M.c.received_at.desc()).offset(offset).limit(limit).subquery("page")
+    rows = session.execute(_public_select(page).order_by(page.c.received_at.desc()))
+    return [_public_row(config, row) for row in rows]
+
+
+def public_message(session: Session, config: TenantConfig, message_id: uuid.UUID) -> dict[str, Any] | None:
+    """One message of the district as the API shows it, with its log; None when the district
+    has no such message. Two statements: the message with its executor and term, and its log."""
+    row = session.execute(
+        _public_select(M).where(M.c.tenant_id == config.tenant_id, M.c.id == message_id)
+    ).first()
+    if row is None:
+        return None
+    out = _public_row(config, row)
+    out["events"] = _events_public(
+        session.execute(
+            sa.select(E.c.kind, E.c.at, E.c.actor_kind, E.c.actor_id, E.c.reason)
+            .where(
+                E.c.tenant_id == config.tenant_id, E.c.subject_kind == "message", E.c.subject_id == message_id
+            )
+            .order_by(E.c.at, E.c.id)
+        )
+    )
+    return out
+
+
+def _public_row(config: TenantConfig, row: sa.Row) -> dict[str, Any]:
+    position = row.executor_position_id
+    return _public(
+        config,
+        row,
+        executor=(position, row.executor_automatic) if position is not None else None,
+        due_explanation=row.due_explanation,
+    )
 
 
 def answer_deadline(session: Session, message: Message) -> Deadline | None:
@@ -125,9 +186,25 @@ def message_public(
         assignment = active_assignment(session, message)
     if deadline is UNREAD:
         deadline = answer_deadline(session, message)
-    position = config.roster.get(assignment.position_id) if assignment else None
+    out = _public(
+        config,
+        message,
+        executor=(assignment.position_id, assignment.automatic) if assignment else None,
+        due_explanation=(deadline.explanation or {}).get("text") if deadline else None,
+    )
+    if with_events:
+        out["events"] = _events_public(events_of(session, message))
+    return out
+
+
+def _public(
+    config: TenantConfig, message: Any, *, executor: tuple[str, bool] | None, due_explanation: str | None
+) -> dict[str, Any]:
+    """The API's view of a message (a Message, or a row of SHOWN): the one place that says what
+    is shown."""
+    position = config.roster.get(executor[0]) if executor else None
     block = config.blocks.get(message.block_id) if message.block_id else None
-    out: dict[str, Any] = {
+    return {
         "id": str(message.id),
         "number": message.number,
         "regime": message.regime,
@@ -146,27 +223,28 @@ def message_public(
         "received_at": message.received_at.isoformat(),
         "registered_at": message.registered_at.isoformat() if message.registered_at else None,
         "due_at": message.due_at.isoformat() if message.due_at else None,
-        "due_explanation": (deadline.explanation or {}).get("text") if deadline else None,
+        "due_explanation": due_explanation,
         "executor": {
-            "position_id": assignment.position_id,
+            "position_id": executor[0],
             "position": position.get("position") if position else None,
-            "automatic": assignment.automatic,
+            "automatic": executor[1],
         }
-        if assignment
+        if executor
         else None,
         "answered_at": message.answered_at.isoformat() if message.answered_at else None,
         "closed_at": message.closed_at.isoformat() if message.closed_at else None,
         "rating": message.rating,
         "duplicate_of": str(message.duplicate_of_id) if message.duplicate_of_id else None,
     }
-    if with_events:
-        out["events"] = [
-            {
-                "kind": e.kind,
-                "at": e.at.isoformat(),
-                "actor": f"{e.actor_kind}:{e.actor_id or ''}".rstrip(":"),
-                "reason": e.reason,
-            }
-            for e in events_of(session, message)
-        ]
-    return out
+
+
+def _events_public(events: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": e.kind,
+            "at": e.at.isoformat(),
+            "actor": f"{e.actor_kind}:{e.actor_id or ''}".rstrip(":"),
+            "reason": e.reason,
+        }
+        for e in events
+    ]
