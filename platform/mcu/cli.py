@@ -314,7 +314,7 @@ def tokens_create(slug: str, name: str, channel: str | None) -> None:
 @click.option("--tenant", "slug", required=True)
 @click.argument("prefix")
 def tokens_revoke(slug: str, prefix: str) -> None:
-    """Отозвать токен по его префиксу."""
+    """Отозвать токен по его префиксу (префикс, начинающийся с «-», — после «--»)."""
     from mcu.auth.tokens import revoke_token
     from mcu.db import session_scope
 

@@ -123,3 +123,18 @@ def test_a_delivery_committed_while_the_replay_waited_is_found(loaded_app):
         waiting.join(timeout=30)
         second.commit()
         assert found == [(made[0], False)]
+
+
+def test_issued_prefixes_never_read_as_an_option(loaded_app, monkeypatch):
+    """token_urlsafe draws «-» one time in 64; the first draw here is made to, and the token
+    issued is the next draw, so `mcu tokens revoke --tenant T PREFIX` takes its prefix as is."""
+    draws = iter(["-" + "a" * 42, "b" * 43])
+    monkeypatch.setattr("mcu.auth.tokens.secrets.token_urlsafe", lambda n: next(draws))
+    runner = loaded_app.test_cli_runner()
+    made = runner.invoke(args=["tokens", "create", "--tenant", "kondinsky", "--name", "twin"])
+    assert made.exit_code == 0, made.output
+    plain = made.stdout.strip().splitlines()[0]
+    assert token_prefix(plain) == "b" * 8
+    revoked = runner.invoke(args=["tokens", "revoke", "--tenant", "kondinsky", token_prefix(plain)])
+    assert revoked.exit_code == 0, revoked.output
+    assert "Отозвано токенов: 1" in revoked.output

@@ -29,6 +29,10 @@ def create_token(
 ) -> tuple[ApiToken, str]:
     """Returns the row and the plain token, which is not stored and cannot be shown again."""
     plain = f"mcu_{secrets.token_urlsafe(32)}"
+    # A prefix starting with «-» reads as an option on the command line (`mcu tokens revoke
+    # --tenant T PREFIX`): draw again, one time in 64.
+    while plain[4] == "-":
+        plain = f"mcu_{secrets.token_urlsafe(32)}"
     token = ApiToken(
         tenant_id=tenant_id,
         name=name,
