@@ -333,7 +333,7 @@ def test_the_roadmap_docx_converts_with_libreoffice(kond, tmp_path):
     (tmp_path / "roadmap.docx").write_bytes(
         client.get(f"{KOND}/roadmaps/{rid}/document.docx", headers=headers).data
     )
-    subprocess.run(
+    done = subprocess.run(
         [
             soffice,
             # A private profile: the SQLite and PostgreSQL passes run side by side, and two
@@ -351,7 +351,10 @@ def test_the_roadmap_docx_converts_with_libreoffice(kond, tmp_path):
         timeout=180,
         capture_output=True,
     )
-    assert (tmp_path / "roadmap.pdf").read_bytes().startswith(b"%PDF")
+    # soffice exits 0 without a PDF when Writer is not installed (only libreoffice-calc, say).
+    pdf = tmp_path / "roadmap.pdf"
+    assert pdf.exists(), f"no PDF (is LibreOffice Writer installed?): {done.stdout!r} {done.stderr!r}"
+    assert pdf.read_bytes().startswith(b"%PDF")
 
 
 CAMPAIGN = {
