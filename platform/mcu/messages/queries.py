@@ -122,15 +122,7 @@ def public_message(session: Session, config: TenantConfig, message_id: uuid.UUID
     if row is None:
         return None
     out = _public_row(config, row)
-    out["events"] = _events_public(
-        session.execute(
-            sa.select(E.c.kind, E.c.at, E.c.actor_kind, E.c.actor_id, E.c.reason)
-            .where(
-                E.c.tenant_id == config.tenant_id, E.c.subject_kind == "message", E.c.subject_id == message_id
-            )
-            .order_by(E.c.at, E.c.id)
-        )
-    )
+    out["events"] = _public_log(session, config.tenant_id, message_id)
     return out
 
 
@@ -193,7 +185,7 @@ def message_public(
         due_explanation=(deadline.explanation or {}).get("text") if deadline else None,
     )
     if with_events:
-        out["events"] = _events_public(events_of(session, message))
+        out["events"] = _public_log(session, message.tenant_id, message.id)
     return out
 
 
@@ -238,7 +230,13 @@ def _public(
     }
 
 
-def _events_public(events: Any) -> list[dict[str, Any]]:
+def _public_log(session: Session, tenant_id: int, message_id: uuid.UUID) -> list[dict[str, Any]]:
+    """A message's event log as the API shows it: the columns it needs, no ORM objects."""
+    events = session.execute(
+        sa.select(E.c.kind, E.c.at, E.c.actor_kind, E.c.actor_id, E.c.reason)
+        .where(E.c.tenant_id == tenant_id, E.c.subject_kind == "message", E.c.subject_id == message_id)
+        .order_by(E.c.at, E.c.id)
+    )
     return [
         {
             "kind": e.kind,
