@@ -98,17 +98,22 @@ class Server:
 class Platform:
     """`with Platform("faults") as p:` — a migrated database with the five districts loaded.
 
-    `require_pg` fails instead of falling back to SQLite (the PostgreSQL restart needs the server).
+    `require_pg` fails instead of falling back to SQLite (the PostgreSQL restart needs the server);
+    `pg_url` is the server to make the database on (default MCU_BENCH_PG_URL).
     """
 
-    def __init__(self, prefix: str, *, require_pg: bool = False, load_tenants: bool = True) -> None:
+    def __init__(
+        self, prefix: str, *, require_pg: bool = False, load_tenants: bool = True, pg_url: str | None = None
+    ) -> None:
         self.prefix, self.require_pg, self.load_tenants = prefix, require_pg, load_tenants
+        self.pg_url = pg_url or PG_URL
         self.tmp = Path(tempfile.mkdtemp(prefix=f"mcu-{prefix}-"))
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("MCU_") and k != "DATABASE_URL"}
         self.env["MCU_INSTANCE_DIR"] = str(self.tmp)
         self.env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "platform"), str(ROOT)])
         self.pg_db: str | None = None
         self.servers: list[Server] = []
+        self.spawned: list[subprocess.Popen] = []
         self._admin: Engine | None = None
         self._engine: Engine | None = None
 
@@ -117,15 +122,17 @@ class Platform:
         # A `timeout` or Ctrl+C still tears everything down (servers, database, files).
         signal.signal(signal.SIGTERM, _exit_on_signal)
         try:
-            if reachable(PG_URL):
+            if reachable(self.pg_url):
                 self.pg_db = f"mcu_{self.prefix}_{uuid.uuid4().hex[:8]}"
                 # pre-ping: the PostgreSQL restart fault leaves this pooled connection dead
-                self._admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+                self._admin = create_engine(self.pg_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
                 with self._admin.connect() as c:
                     c.execute(text(f'CREATE DATABASE "{self.pg_db}"'))
-                self.url = make_url(PG_URL).set(database=self.pg_db).render_as_string(hide_password=False)
+                self.url = (
+                    make_url(self.pg_url).set(database=self.pg_db).render_as_string(hide_password=False)
+                )
             elif self.require_pg:
-                raise RuntimeError(f"PostgreSQL does not answer at {PG_URL} (MCU_BENCH_PG_URL)")
+                raise RuntimeError(f"PostgreSQL does not answer at {self.pg_url} (MCU_BENCH_PG_URL)")
             else:
                 self.url = f"sqlite:///{self.tmp / 'bench.sqlite3'}"
             self.env["DATABASE_URL"] = self.url
@@ -141,6 +148,10 @@ class Platform:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second TERM must not cut the teardown short
         for server in self.servers:
             server.stop()
+        for proc in self.spawned:  # a script that failed half-way leaves its worker running
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
         if self._engine is not None:
             self._engine.dispose()
         if self.pg_db and self._admin is not None:
@@ -181,7 +192,7 @@ class Platform:
     def spawn(self, *args: str, log: str) -> subprocess.Popen:
         """A long-running `mcu …` (the worker) in its own session, output to a log file."""
         with (self.tmp / log).open("ab") as out:
-            return subprocess.Popen(
+            proc = subprocess.Popen(
                 [str(BIN / "mcu"), *args],
                 env=self.env,
                 cwd=ROOT,
@@ -189,6 +200,8 @@ class Platform:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        self.spawned.append(proc)
+        return proc
 
     def serve(
         self,
@@ -200,12 +213,12 @@ class Platform:
         extra: tuple[str, ...] = (),
     ) -> Server:
         """gunicorn on a free loopback port. With `production_conf` it reads the platform's
-        gunicorn_conf.py (timeouts, max-requests, JSON logs) and only the bind, the worker
-        count and the access log are overridden; its output goes to a log file."""
+        gunicorn_conf.py (timeouts, max-requests, JSON logs) and only the bind and the worker
+        count are overridden; its output goes to a log file."""
         port = free_port()
         args = [str(BIN / "gunicorn")]
         if production_conf:
-            args += ["--config", str(GUNICORN_CONF), "--access-logfile", "/dev/null"]
+            args += ["--config", str(GUNICORN_CONF)]
         args += ["--workers", str(workers), "--threads", str(threads), "--bind", f"127.0.0.1:{port}"]
         args += ["--log-level", "warning", *extra, app]
         log = self.tmp / f"gunicorn-{port}.log"

@@ -13,7 +13,12 @@ no coordinated omission); «service» is from the moment the request was sent. A
 answer other than 200/201/202 or a failed connection. PASS needs the achieved rate within 5 % of the
 target and zero errors. The load client runs on the same machine as the server.
 
+The database is made on a PostgreSQL cluster of the run's own, with PostgreSQL's defaults
+(bench/private_pg.py: the shared server here runs with autovacuum off, which no district's server
+does); --pg shared uses MCU_BENCH_PG_URL instead (SQLite when that does not answer).
+
   python -m bench.load [--rate 500] [--duration 300] [--workers 2] [--threads 8] [--clients 128]
+                       [--pg private|shared]
 """
 
 from __future__ import annotations
@@ -28,7 +33,11 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
+from contextlib import ExitStack
 
+from sqlalchemy import text
+
+from bench import private_pg
 from bench.harness import TEXTS, Client, Platform, quantile, verdict
 
 DISTRICTS = ("kondinsky", "khanty-mansiysky", "sovetsky", "nekrasovsky", "konstantinovsky")
@@ -64,174 +73,212 @@ def main(argv: list[str] | None = None) -> int:
         help="queued: POST …/intake (202), `mcu worker` beside the server takes the pipeline;"
         " inline: POST …/messages, the whole pipeline in the request",
     )
+    parser.add_argument(
+        "--pg",
+        choices=("private", "shared"),
+        default="private" if private_pg.available() else "shared",
+        help="private: a throw-away cluster with PostgreSQL's defaults (needs initdb);"
+        " shared: the server at MCU_BENCH_PG_URL as it is set up",
+    )
     args = parser.parse_args(argv)
     intake_path = "intake" if args.intake == "queued" else "messages"
     mix = _mix(args.mix)
 
-    with Platform("load") as p:
-        tokens = {d: p.token(d, "load") for d in DISTRICTS}
-        server = p.serve(workers=args.workers, threads=args.threads, production_conf=True)
-        # As `make run` does: the worker beside the server (it drains the queued intake).
-        worker = p.spawn("worker", "--poll", "1", log="worker.log")
-        run = uuid.uuid4().hex[:8]
-        ids: dict[str, list[str]] = {}
-        for d in DISTRICTS:
-            c = Client(server.port, {"Authorization": f"Bearer {tokens[d]}"})
-            ids[d] = []
-            for i in range(20):
-                status, body = c.request(
-                    "POST",
-                    f"/api/v1/{d}/messages",
-                    {"channel": CHANNEL, "external_id": f"seed-{run}-{i}", "text": TEXTS[i % 5].format(n=i)},
-                )
-                if status not in (200, 201):
-                    return verdict(False, f"could not seed {d}: HTTP {status} {body[:200]!r}")
-                ids[d].append(json.loads(body)["id"])
-            c.close()
-        print(
-            f"load: {args.rate:.0f} requests/s open loop for {args.duration:.0f} s, mix {args.mix},"
-            f" 5 districts; gunicorn {args.workers} workers × {args.threads} threads (platform gunicorn_conf.py),"
-            f" {p.database}; client: {args.clients} threads on the same machine ({os.cpu_count()} CPUs,"
-            f" load average {os.getloadavg()[0]:.1f} at start)",
-            flush=True,
-        )
+    with ExitStack() as stack:
+        pg_url = stack.enter_context(private_pg.private_cluster()) if args.pg == "private" else None
+        p = stack.enter_context(Platform("load", pg_url=pg_url))
+        return _run(args, p, mix, intake_path)
 
-        total = int(args.rate * args.duration)
-        kinds = random.Random(1).choices([k for k, _ in mix], weights=[w for _, w in mix], k=total)
-        lock = threading.Condition()
-        next_i = 0
-        cpu_before = _cpu_seconds(server.proc.pid, worker.pid, p.pg_db)
-        t0 = time.monotonic() + 0.5
-        results: list[tuple[str, int, float, float]] = []  # kind, status, latency, service
-        late_starts = 0
-        unsent = 0
 
-        def client() -> None:
-            nonlocal next_i, late_starts, unsent
-            conns = {
-                d: Client(server.port, {"Authorization": f"Bearer {tokens[d]}"}, args.timeout, reconnect=True)
-                for d in DISTRICTS
-            }
-            mine: list[tuple[str, int, float, float]] = []
-            rng = random.Random()
-            while True:
-                with lock:
-                    i = next_i
-                    next_i += 1
-                if i >= total:
-                    break
-                scheduled = t0 + i / args.rate
-                if time.monotonic() > t0 + args.duration:
-                    # Bounded: what the client has not started by the end is counted, not sent.
-                    with lock:
-                        unsent += total - i
-                        next_i = total
-                    break
-                delay = scheduled - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-                elif delay < -0.05:
-                    with lock:
-                        late_starts += 1  # every client thread was busy: the server is behind
-                kind, d = kinds[i], DISTRICTS[i % len(DISTRICTS)]
-                c = conns[d]
-                sent = time.monotonic()
-                if kind == "intake":
-                    status, _ = c.request(
-                        "POST",
-                        f"/api/v1/{d}/{intake_path}",
-                        {
-                            "channel": CHANNEL,
-                            "external_id": f"{run}-{i}",
-                            "text": TEXTS[i % 5].format(n=i % 90 + 1),
-                        },
-                    )
-                elif kind == "list":
-                    status, _ = c.request("GET", f"/api/v1/{d}/messages?limit=20")
-                elif kind == "one":
-                    status, _ = c.request("GET", f"/api/v1/{d}/messages/{rng.choice(ids[d])}")
-                else:
-                    status, _ = c.request("GET", f"/api/v1/{d}/analytics/dashboard")
-                done = time.monotonic()
-                mine.append((kind, status, done - scheduled, done - sent))
-            for c in conns.values():
-                c.close()
-            with lock:
-                results.extend(mine)
+def _run(args: argparse.Namespace, p: Platform, mix: list[tuple[str, float]], intake_path: str) -> int:
+    tokens = {d: p.token(d, "load") for d in DISTRICTS}
+    server = p.serve(workers=args.workers, threads=args.threads, production_conf=True)
+    # As `make run` does: the worker beside the server (it drains the queued intake).
+    worker = p.spawn("worker", "--poll", "1", log="worker.log")
+    run = uuid.uuid4().hex[:8]
+    ids: dict[str, list[str]] = {}
+    for d in DISTRICTS:
+        c = Client(server.port, {"Authorization": f"Bearer {tokens[d]}"})
+        ids[d] = []
+        for i in range(20):
+            status, body = c.request(
+                "POST",
+                f"/api/v1/{d}/messages",
+                {"channel": CHANNEL, "external_id": f"seed-{run}-{i}", "text": TEXTS[i % 5].format(n=i)},
+            )
+            if status not in (200, 201):
+                return verdict(False, f"could not seed {d}: HTTP {status} {body[:200]!r}")
+            ids[d].append(json.loads(body)["id"])
+        c.close()
+    print(
+        f"load: {args.rate:.0f} requests/s open loop for {args.duration:.0f} s, mix {args.mix},"
+        f" 5 districts; gunicorn {args.workers} workers × {args.threads} threads (platform gunicorn_conf.py),"
+        f" {_server(p, args.pg)}; client: {args.clients} threads on the same machine ({os.cpu_count()} CPUs,"
+        f" load average {os.getloadavg()[0]:.1f} at start)",
+        flush=True,
+    )
 
-        threads = [threading.Thread(target=client, daemon=True) for _ in range(args.clients)]
-        for t in threads:
-            t.start()
-        reporter_stop = threading.Event()
+    total = int(args.rate * args.duration)
+    kinds = random.Random(1).choices([k for k, _ in mix], weights=[w for _, w in mix], k=total)
+    lock = threading.Condition()
+    next_i = 0
+    cpu_before = _cpu_seconds(server.proc.pid, worker.pid, p.pg_db)
+    t0 = time.monotonic() + 0.5
+    results: list[tuple[str, int, float, float]] = []  # kind, status, latency, service
+    late_starts = 0
+    unsent = 0
 
-        def reporter() -> None:
-            while not reporter_stop.wait(10):
-                elapsed = time.monotonic() - t0
-                print(
-                    f"    {elapsed:6.0f} s  started {min(next_i, total)} ({min(next_i, total) / elapsed:.0f}/s)",
-                    flush=True,
-                )
-
-        threading.Thread(target=reporter, daemon=True).start()
-        stop_at = t0 + args.duration + args.timeout + 10
-        for t in threads:
-            t.join(timeout=max(0.0, stop_at - time.monotonic()))
-        reporter_stop.set()
-        wall = time.monotonic() - t0
-        cpu = {
-            k: v - cpu_before.get(k, 0.0)
-            for k, v in _cpu_seconds(server.proc.pid, worker.pid, p.pg_db).items()
+    def client() -> None:
+        nonlocal next_i, late_starts, unsent
+        conns = {
+            d: Client(server.port, {"Authorization": f"Bearer {tokens[d]}"}, args.timeout, reconnect=True)
+            for d in DISTRICTS
         }
-        ended_in_time = not any(t.is_alive() for t in threads)
+        mine: list[tuple[str, int, float, float]] = []
+        rng = random.Random()
+        while True:
+            with lock:
+                i = next_i
+                next_i += 1
+            if i >= total:
+                break
+            scheduled = t0 + i / args.rate
+            if time.monotonic() > t0 + args.duration:
+                # Bounded: what the client has not started by the end is counted, not sent.
+                with lock:
+                    unsent += total - i
+                    next_i = total
+                break
+            delay = scheduled - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            elif delay < -0.05:
+                with lock:
+                    late_starts += 1  # every client thread was busy: the server is behind
+            kind, d = kinds[i], DISTRICTS[i % len(DISTRICTS)]
+            c = conns[d]
+            sent = time.monotonic()
+            if kind == "intake":
+                status, _ = c.request(
+                    "POST",
+                    f"/api/v1/{d}/{intake_path}",
+                    {
+                        "channel": CHANNEL,
+                        "external_id": f"{run}-{i}",
+                        "text": TEXTS[i % 5].format(n=i % 90 + 1),
+                    },
+                )
+            elif kind == "list":
+                status, _ = c.request("GET", f"/api/v1/{d}/messages?limit=20")
+            elif kind == "one":
+                status, _ = c.request("GET", f"/api/v1/{d}/messages/{rng.choice(ids[d])}")
+            else:
+                status, _ = c.request("GET", f"/api/v1/{d}/analytics/dashboard")
+            done = time.monotonic()
+            mine.append((kind, status, done - scheduled, done - sent))
+        for c in conns.values():
+            c.close()
+        with lock:
+            results.extend(mine)
 
-        ok = [r for r in results if r[1] in (200, 201, 202)]
-        errors = Counter(str(r[1]) if r[1] else "connection" for r in results if r[1] not in (200, 201, 202))
-        achieved = len(ok) / min(wall, args.duration)
-        lat = [r[2] for r in results]
-        svc = [r[3] for r in results]
-        print(
-            f"  {len(results)} requests in {wall:.1f} s: achieved {achieved:.1f} successful requests/s"
-            f" (target {args.rate:.0f}), errors {sum(errors.values())} {dict(errors) or ''};"
-            f" scheduled but not started when the time was up (the client fell behind the server): {unsent}"
-        )
-        print(
-            f"  latency from scheduled start p50 {quantile(lat, 50) * 1000:.0f} ms  p99 {quantile(lat, 99) * 1000:.0f} ms;"
-            f" service time p50 {quantile(svc, 50) * 1000:.0f} ms  p99 {quantile(svc, 99) * 1000:.0f} ms;"
-            f" started late (no free client thread, > 50 ms): {late_starts}"
-        )
-        by_kind: dict[str, list[float]] = defaultdict(list)
-        for kind, _, _, service in results:
-            by_kind[kind].append(service)
-        for kind, values in sorted(by_kind.items()):
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(args.clients)]
+    for t in threads:
+        t.start()
+    reporter_stop = threading.Event()
+
+    def reporter() -> None:
+        while not reporter_stop.wait(10):
+            elapsed = time.monotonic() - t0
             print(
-                f"    {kind:<10} {len(values):7d}  service p50 {quantile(values, 50) * 1000:7.0f} ms"
-                f"  p99 {quantile(values, 99) * 1000:7.0f} ms"
+                f"    {elapsed:6.0f} s  started {min(next_i, total)} ({min(next_i, total) / elapsed:.0f}/s)",
+                flush=True,
             )
-        n = max(len(results), 1)
+
+    threading.Thread(target=reporter, daemon=True).start()
+    stop_at = t0 + args.duration + args.timeout + 10
+    for t in threads:
+        t.join(timeout=max(0.0, stop_at - time.monotonic()))
+    reporter_stop.set()
+    wall = time.monotonic() - t0
+    cpu = {
+        k: v - cpu_before.get(k, 0.0) for k, v in _cpu_seconds(server.proc.pid, worker.pid, p.pg_db).items()
+    }
+    ended_in_time = not any(t.is_alive() for t in threads)
+
+    ok = [r for r in results if r[1] in (200, 201, 202)]
+    errors = Counter(str(r[1]) if r[1] else "connection" for r in results if r[1] not in (200, 201, 202))
+    achieved = len(ok) / min(wall, args.duration)
+    lat = [r[2] for r in results]
+    svc = [r[3] for r in results]
+    print(
+        f"  {len(results)} requests in {wall:.1f} s: achieved {achieved:.1f} successful requests/s"
+        f" (target {args.rate:.0f}), errors {sum(errors.values())} {dict(errors) or ''};"
+        f" scheduled but not started when the time was up (the client fell behind the server): {unsent}"
+    )
+    print(
+        f"  latency from scheduled start p50 {quantile(lat, 50) * 1000:.0f} ms  p99 {quantile(lat, 99) * 1000:.0f} ms;"
+        f" service time p50 {quantile(svc, 50) * 1000:.0f} ms  p99 {quantile(svc, 99) * 1000:.0f} ms;"
+        f" started late (no free client thread, > 50 ms): {late_starts}"
+    )
+    by_kind: dict[str, list[float]] = defaultdict(list)
+    for kind, _, _, service in results:
+        by_kind[kind].append(service)
+    for kind, values in sorted(by_kind.items()):
         print(
-            f"  CPU during the run, ms a request: gunicorn {cpu['gunicorn'] / n * 1000:.1f},"
-            f" mcu worker {cpu['worker'] / n * 1000:.1f}, PostgreSQL (this database) {cpu['postgres'] / n * 1000:.1f},"
-            f" load client {cpu['client'] / n * 1000:.1f}; the machine's {os.cpu_count()} CPUs give"
-            f" {os.cpu_count() * wall / n * 1000:.1f}; load average {os.getloadavg()[0]:.1f} at the end"
+            f"    {kind:<10} {len(values):7d}  service p50 {quantile(values, 50) * 1000:7.0f} ms"
+            f"  p99 {quantile(values, 99) * 1000:7.0f} ms"
         )
-        for line, count in server.errors():
-            print(f"  server log: {count} × {line}")
-        if args.intake == "queued":
-            done = p.scalar("select count(*) from intake_item where status = 'done'")
-            waiting = p.scalar("select count(*) from intake_item where status = 'queued'")
-            print(
-                f"  queued intake: {done} taken through the pipeline by the worker during the run, {waiting} waiting"
-            )
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(timeout=60)
-        passed = ended_in_time and not errors and not unsent and achieved >= 0.95 * args.rate
-        return verdict(
-            passed,
-            f"{achieved:.0f} requests/s sustained with no errors (target {args.rate:.0f})"
-            if passed
-            else f"target {args.rate:.0f} requests/s not sustained: achieved {achieved:.1f}/s, "
-            f"{sum(errors.values())} errors, p99 {quantile(lat, 99) * 1000:.0f} ms from scheduled start",
+    n = max(len(results), 1)
+    print(
+        f"  CPU during the run, ms a request: gunicorn {cpu['gunicorn'] / n * 1000:.1f},"
+        f" mcu worker {cpu['worker'] / n * 1000:.1f}, PostgreSQL (this database) {cpu['postgres'] / n * 1000:.1f},"
+        f" load client {cpu['client'] / n * 1000:.1f}; the machine's {os.cpu_count()} CPUs give"
+        f" {os.cpu_count() * wall / n * 1000:.1f}; load average {os.getloadavg()[0]:.1f} at the end"
+    )
+    for line, count in server.errors():
+        print(f"  server log: {count} × {line}")
+    if args.intake == "queued":
+        done = p.scalar("select count(*) from intake_item where status = 'done'")
+        waiting = p.scalar("select count(*) from intake_item where status = 'queued'")
+        print(
+            f"  queued intake: {done} taken through the pipeline by the worker during the run, {waiting} waiting"
         )
+    if p.database == "PostgreSQL":
+        print(f"  dead rows at the end (updated or deleted, not yet vacuumed): {_dead_rows(p)}")
+    os.killpg(worker.pid, signal.SIGTERM)
+    worker.wait(timeout=60)
+    passed = ended_in_time and not errors and not unsent and achieved >= 0.95 * args.rate
+    return verdict(
+        passed,
+        f"{achieved:.0f} requests/s sustained with no errors (target {args.rate:.0f})"
+        if passed
+        else f"target {args.rate:.0f} requests/s not sustained: achieved {achieved:.1f}/s, "
+        f"{sum(errors.values())} errors, p99 {quantile(lat, 99) * 1000:.0f} ms from scheduled start",
+    )
+
+
+def _dead_rows(p: Platform, top: int = 5) -> str:
+    """The tables with most dead rows: what the run's updates leave for VACUUM (all of it, with
+    autovacuum off), and how many times each was vacuumed during the run."""
+    with p.engine().connect() as conn:
+        rows = conn.execute(
+            text(
+                "select relname, n_dead_tup, n_live_tup, autovacuum_count + vacuum_count"
+                " from pg_stat_user_tables order by n_dead_tup desc limit :top"
+            ),
+            {"top": top},
+        ).all()
+    return "; ".join(
+        f"{name} {dead:,} (live {live:,}, vacuumed {times}×)" for name, dead, live, times in rows
+    )
+
+
+def _server(p: Platform, which: str) -> str:
+    """What the database runs on, with the one setting that decides a long run (see --pg)."""
+    if p.database != "PostgreSQL":
+        return p.database
+    where = "a private cluster" if which == "private" else "the shared server"
+    return f"PostgreSQL ({where}, autovacuum {p.scalar('show autovacuum')})"
 
 
 def _cpu_seconds(master: int, worker: int, database: str | None) -> dict[str, float]:

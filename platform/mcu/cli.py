@@ -33,10 +33,13 @@ def _actor() -> str:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Применить миграции до REVISION (по умолчанию — последней)."""
+    from mcu.db import engine, server_warnings
     from mcu.migrate import upgrade
 
     upgrade(revision)
     click.echo(f"База данных обновлена до {revision}.")
+    for warning in server_warnings(engine()):
+        click.echo(f"Внимание: {warning}", err=True)
 
 
 @db_cli.command("downgrade")

@@ -48,6 +48,26 @@ def make_engine(url: str) -> Engine:
 CONNECT_TIMEOUT = 10
 
 
+def server_warnings(bind: Engine) -> list[str]:
+    """What in the PostgreSQL server's settings will hurt the platform, in words for whoever runs
+    `mcu db upgrade` or `mcu worker`. Autovacuum off: the intake queue and the rollup's day rows
+    are updated all day, their dead rows are never cleared nor the growing tables analysed, and
+    every read slows minute by minute (measured: 100 requests/s for 5 minutes — 54.5/s served,
+    PostgreSQL 11.4 ms of CPU a request, against 100/s and 1.1 ms with autovacuum on; README,
+    «Надёжность»). SQLite: nothing to say."""
+    if bind.dialect.name != "postgresql":
+        return []
+    with bind.connect() as conn:
+        autovacuum = conn.exec_driver_sql("show autovacuum").scalar()
+    if autovacuum == "on":
+        return []
+    return [
+        "PostgreSQL работает с autovacuum = off: очередь приёма и суточные строки аналитики копят"
+        " мёртвые строки, и под нагрузкой сервер замедляется с каждой минутой. Включите autovacuum"
+        " (значение PostgreSQL по умолчанию) или выполняйте VACUUM ANALYZE по расписанию."
+    ]
+
+
 def init_app(app: Flask) -> None:
     # Every area's tables must be known before the first query: foreign keys cross areas.
     import mcu.models  # noqa: F401

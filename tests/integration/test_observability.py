@@ -67,3 +67,44 @@ def test_every_response_carries_a_request_id_and_the_log_line_has_it(loaded_app,
     line = json.loads(JsonFormatter().format(record))
     assert line["request_id"] == "trace-7" and line["status"] == 302 and line["tenant"] == "kondinsky"
     assert line["path"] == "/t/kondinsky/messages" and line["duration_ms"] >= 0
+
+
+def test_db_upgrade_and_worker_warn_when_the_server_runs_without_autovacuum(app, runner):
+    """On PostgreSQL the warning follows the server's own setting (this machine kind's shared
+    server has autovacuum off; a district's has it on); SQLite has nothing to warn of."""
+    with app.app_context(), engine().connect() as conn:
+        off = conn.dialect.name == "postgresql" and conn.exec_driver_sql("show autovacuum").scalar() == "off"
+    for args in (["db", "upgrade"], ["worker", "--once"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, result.output
+        assert ("autovacuum = off" in result.output) is off, (args, result.output)
+
+
+def test_server_warnings_names_autovacuum_off_only_on_postgresql():
+    from mcu.db import server_warnings
+
+    class _Bind:  # what server_warnings reads of an engine: its dialect and one SHOW
+        def __init__(self, dialect: str, setting: str) -> None:
+            self.dialect = type("D", (), {"name": dialect})()
+            self.setting = setting
+
+        def connect(self):
+            setting = self.setting
+
+            class _Conn:
+                def __enter__(self):
+                    return self
+
+                def __exit__(self, *exc):
+                    return False
+
+                def exec_driver_sql(self, sql):
+                    assert sql == "show autovacuum"
+                    return type("R", (), {"scalar": lambda _self: setting})()
+
+            return _Conn()
+
+    assert server_warnings(_Bind("sqlite", "off")) == []
+    assert server_warnings(_Bind("postgresql", "on")) == []
+    (warning,) = server_warnings(_Bind("postgresql", "off"))
+    assert "autovacuum = off" in warning and "VACUUM ANALYZE" in warning

@@ -16,6 +16,7 @@ def test_defaults_give_sqlite_in_the_instance_folder(tmp_path):
 def test_environment_layers_and_rejects_typos(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://db/mcu")
     monkeypatch.setenv("MCU_BIND", "0.0.0.0:8000")  # gunicorn's, not the app's: allowed
+    monkeypatch.setenv("MCU_BENCH_PG_URL", "postgresql+psycopg://bench/x")  # bench/'s: allowed
     assert load_config({"INSTANCE_DIR": str(tmp_path)})["DATABASE_URL"] == "postgresql+psycopg://db/mcu"
     monkeypatch.setenv("MCU_DATABSE_URL", "oops")
     with pytest.raises(ConfigError, match="MCU_DATABSE_URL"):

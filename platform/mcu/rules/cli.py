@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from mcu.db import engine, session_scope
+from mcu.db import engine, server_warnings, session_scope
 
 rules_cli = AppGroup("rules", help="Правила эскалации: просмотр и проверка изменений на истории.")
 emergencies_cli = AppGroup("emergencies", help="Аварийные ситуации.")
@@ -41,6 +41,8 @@ def worker_command(once: bool, poll: float | None, batch: int | None) -> None:
         "Обработчик сроков запущен"
         + (" (однократно)" if once else f", опрос каждые {poll or cfg['WORKER_POLL_SECONDS']:g} с")
     )
+    for warning in server_warnings(engine()):
+        click.echo(f"Внимание: {warning}", err=True)
     total = run(
         engine(),
         cfg,
