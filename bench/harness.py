@@ -42,13 +42,15 @@ def free_port() -> int:
 def wait_http(port: int, path: str, timeout: float = 60) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", path)
             if conn.getresponse().status < 500:
                 return
         except OSError:
             pass
+        finally:
+            conn.close()
         time.sleep(0.3)
     raise RuntimeError(f"server on {port} did not start")
 

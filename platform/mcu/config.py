@@ -54,7 +54,8 @@ DEFAULTS: dict[str, Any] = {
 
 ENV_PREFIX = "MCU_"
 # MCU_* variables read by other parts than the app config (gunicorn settings, the test suite);
-# MCU_BENCH_* belong to bench/, whose in-process benchmarks build the app with them set.
+# MCU_BENCH_* and MCU_FUZZ_* belong to bench/ and the schemathesis test, which build the app
+# in-process with them set.
 NOT_APP_SETTINGS = {"CONFIG_FILE", "TEST_PG_URL", "TEST_DB", "BIND", "WEB_WORKERS", "WEB_THREADS"}
 NOT_APP_PREFIXES = ("BENCH_", "FUZZ_")
 

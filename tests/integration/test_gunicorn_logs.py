@@ -4,42 +4,20 @@ request id (README, «Observability»)."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from bench.harness import Client, free_port, wait_http
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(port: int, path: str, request_id: str) -> int:
-    deadline = time.monotonic() + 60
-    while True:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        try:
-            conn.request("GET", path, headers={"X-Request-ID": request_id})
-            return conn.getresponse().status
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-        finally:
-            conn.close()
-
-
 def test_every_line_of_the_server_is_json_and_a_request_is_logged_once(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MCU_") and k != "DATABASE_URL"}
     env.update(
         MCU_INSTANCE_DIR=str(tmp_path),
@@ -59,8 +37,11 @@ def test_every_line_of_the_server_is_json_and_a_request_is_logged_once(tmp_path)
         start_new_session=True,
     )
     try:
-        assert _get(port, "/healthz", "probe-1") == 200
-        assert _get(port, "/no-such-page", "probe-2") == 404
+        wait_http(port, "/healthz")
+        for request_id, path, status in (("probe-1", "/healthz", 200), ("probe-2", "/no-such-page", 404)):
+            client = Client(port, {"X-Request-ID": request_id})
+            assert client.request("GET", path)[0] == status
+            client.close()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         output, _ = proc.communicate(timeout=60)
